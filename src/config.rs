@@ -1,0 +1,304 @@
+//! Settings: defaults in code < `conf/app.toml` < `CHATROOM_*` environment variables.
+//!
+//! A top-level key `k` is overridden by `CHATROOM_K`; a key `k` of the section `[s]`
+//! by `CHATROOM_S_K` (e.g. `CHATROOM_LIMITS_SEND_RATE_PER_SEC=1000`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Sections of the configuration file; their keys are reached from the environment as
+/// `CHATROOM_<SECTION>_<KEY>`.
+const SECTIONS: &[&str] = &["limits"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port the HTTP server listens on.
+    pub bind: String,
+    /// `sqlite://<path>` or `mysql://user:pass@host:port/db`; empty = SQLite in `data_dir`.
+    pub database_url: String,
+    /// Where the default SQLite file and the generated session key live.
+    pub data_dir: PathBuf,
+    /// Connections in the database pool.
+    pub database_pool_size: u32,
+    /// bcrypt work factor for new password hashes (10..=31).
+    pub bcrypt_cost: u32,
+    /// Region used to read phone numbers written without a leading `+` (ISO 3166 code).
+    pub default_region: String,
+    /// Mark the session cookie `Secure` (serve over HTTPS when set).
+    pub cookie_secure: bool,
+    /// How long a session lasts without being used, in hours.
+    pub session_ttl_hours: u64,
+    /// Origins allowed to open a WebSocket; empty = the server's own origin only.
+    #[serde(deserialize_with = "string_or_list")]
+    pub allowed_origins: Vec<String>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads; 0 = one per CPU core.
+    pub workers: usize,
+    /// Log filter in `tracing` syntax, e.g. `info` or `chatroom=debug,info`.
+    pub log: String,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Longest message text, in characters, after trimming.
+    pub max_text_chars: usize,
+    /// Largest WebSocket frame, in bytes; a bigger one closes the socket.
+    pub max_frame_bytes: usize,
+    /// Sustained sends per second per WebSocket connection (per user over HTTP).
+    pub send_rate_per_sec: u32,
+    /// Sends allowed in a burst above the sustained rate.
+    pub send_burst: u32,
+    /// Failed logins per phone number within the window before 429.
+    pub login_failures_per_phone: u32,
+    /// Failed logins per client address within the window before 429.
+    pub login_failures_per_addr: u32,
+    /// The login throttling window, in seconds.
+    pub login_window_secs: u64,
+    /// Messages replayed on `join` with `since` before answering `"limited": true`.
+    pub resume_cap: usize,
+    /// Messages in a history page when the client gives no `limit`.
+    pub history_default: usize,
+    /// Largest history page; a bigger `limit` is clamped.
+    pub history_max: usize,
+    /// Frames queued for one connection before it is dropped as too slow.
+    pub outbox_frames: usize,
+    /// Seconds between WebSocket pings.
+    pub heartbeat_secs: u64,
+    /// Seconds without any sign of life before a WebSocket is closed.
+    pub client_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: String::new(),
+            data_dir: PathBuf::from("./data"),
+            database_pool_size: 8,
+            bcrypt_cost: 12,
+            default_region: "CN".into(),
+            cookie_secure: false,
+            session_ttl_hours: 24 * 30,
+            allowed_origins: Vec::new(),
+            trust_forwarded_for: false,
+            workers: 0,
+            log: "info".into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_text_chars: 4000,
+            max_frame_bytes: 64 * 1024,
+            send_rate_per_sec: 20,
+            send_burst: 100,
+            login_failures_per_phone: 5,
+            login_failures_per_addr: 100,
+            login_window_secs: 15 * 60,
+            resume_cap: 1000,
+            history_default: 50,
+            history_max: 200,
+            outbox_frames: 1024,
+            heartbeat_secs: 5,
+            client_timeout_secs: 30,
+        }
+    }
+}
+
+/// Which database a URL points at, parsed once at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Mysql(String),
+}
+
+impl Config {
+    /// Reads the layers: defaults, then `file` when it exists, then the environment.
+    pub fn load(file: &Path) -> Result<Self, String> {
+        let env = Env::prefixed("CHATROOM_").map(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            let key = key.as_str();
+            for section in SECTIONS {
+                if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
+                    return format!("{section}.{rest}").into();
+                }
+            }
+            key.to_owned().into()
+        });
+        // Only keys the configuration knows are taken from the environment, so that other
+        // CHATROOM_* variables (the test script's, say) are not mistaken for typos.
+        let known = Self::known_keys();
+        let env = env.filter(move |key| known.iter().any(|k| k.eq_ignore_ascii_case(key.as_str())));
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if file.exists() {
+            figment = figment.merge(Toml::file(file));
+        }
+        let config: Config = figment.merge(env).extract().map_err(|e| {
+            let e = e.into_iter().next().map(|e| e.to_string()).unwrap_or_default();
+            format!("configuration error: {e}")
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Setting names as the environment provider spells them after mapping (`limits.resume_cap`).
+    fn known_keys() -> Vec<String> {
+        let defaults = Config::default();
+        let mut keys = Vec::new();
+        if let Ok(serde_json::Value::Object(top)) = serde_json::to_value(&defaults) {
+            for (key, value) in top {
+                match value {
+                    serde_json::Value::Object(section) => {
+                        keys.extend(section.keys().map(|k| format!("{key}.{k}")))
+                    }
+                    _ => keys.push(key),
+                }
+            }
+        }
+        keys
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let bad = |what: String| Err(format!("configuration error: {what}"));
+        if self.bind.parse::<SocketAddr>().is_err() {
+            return bad(format!("bind must be an address and port such as 127.0.0.1:8080 (got {:?})", self.bind));
+        }
+        self.database()?;
+        if !(10..=31).contains(&self.bcrypt_cost) {
+            return bad(format!("bcrypt_cost must be between 10 and 31 (got {})", self.bcrypt_cost));
+        }
+        if self.default_region.parse::<phonenumber::country::Id>().is_err() {
+            return bad(format!(
+                "default_region must be a two-letter region code such as CN or US (got {:?})",
+                self.default_region
+            ));
+        }
+        if self.database_pool_size == 0 {
+            return bad("database_pool_size must be at least 1".into());
+        }
+        if self.session_ttl_hours == 0 {
+            return bad("session_ttl_hours must be at least 1".into());
+        }
+        for origin in &self.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return bad(format!("allowed_origins entries must start with http:// or https:// (got {origin:?})"));
+            }
+        }
+        let l = &self.limits;
+        let positive = [
+            ("max_text_chars", l.max_text_chars as u64),
+            ("max_frame_bytes", l.max_frame_bytes as u64),
+            ("send_rate_per_sec", l.send_rate_per_sec as u64),
+            ("send_burst", l.send_burst as u64),
+            ("login_failures_per_phone", l.login_failures_per_phone as u64),
+            ("login_failures_per_addr", l.login_failures_per_addr as u64),
+            ("login_window_secs", l.login_window_secs),
+            ("resume_cap", l.resume_cap as u64),
+            ("history_default", l.history_default as u64),
+            ("history_max", l.history_max as u64),
+            ("outbox_frames", l.outbox_frames as u64),
+            ("heartbeat_secs", l.heartbeat_secs),
+            ("client_timeout_secs", l.client_timeout_secs),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return bad(format!("limits.{name} must be greater than 0"));
+        }
+        if l.history_default > l.history_max {
+            return bad("limits.history_default must not exceed limits.history_max".into());
+        }
+        if l.client_timeout_secs <= l.heartbeat_secs {
+            return bad("limits.client_timeout_secs must be longer than limits.heartbeat_secs".into());
+        }
+        Ok(())
+    }
+
+    /// The database to open: the configured URL, or SQLite in the data directory.
+    pub fn database(&self) -> Result<DatabaseUrl, String> {
+        let url = self.database_url.trim();
+        if url.is_empty() {
+            return Ok(DatabaseUrl::Sqlite(self.data_dir.join("chatroom.db")));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("configuration error: database_url sqlite:// needs a file path".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("mysql://") {
+            return Ok(DatabaseUrl::Mysql(url.to_owned()));
+        }
+        Err(format!(
+            "configuration error: database_url must start with sqlite:// or mysql:// (got {:?})",
+            redact(url)
+        ))
+    }
+
+    pub fn bind_addr(&self) -> SocketAddr {
+        self.bind.parse().expect("validated in Config::load")
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_hours * 3600)
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Accepts a list, or one string of comma-separated items (the form environment variables take).
+fn string_or_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+        OneOrMany::Many(v) => v,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_the_password_only() {
+        assert_eq!(redact("mysql://root:secret@127.0.0.1/chat"), "mysql://root:***@127.0.0.1/chat");
+        assert_eq!(redact("mysql://root@127.0.0.1/chat"), "mysql://root@127.0.0.1/chat");
+    }
+
+    #[test]
+    fn database_url_schemes() {
+        let mut c = Config::default();
+        assert_eq!(c.database().unwrap(), DatabaseUrl::Sqlite(PathBuf::from("./data/chatroom.db")));
+        c.database_url = "sqlite:///var/lib/chatroom/chat.db".into();
+        assert_eq!(c.database().unwrap(), DatabaseUrl::Sqlite(PathBuf::from("/var/lib/chatroom/chat.db")));
+        c.database_url = "postgres://x".into();
+        assert!(c.database().unwrap_err().contains("sqlite:// or mysql://"));
+    }
+}

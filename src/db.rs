@@ -1,0 +1,266 @@
+//! The database: backend chosen at run time by URL, an r2d2 pool per backend, embedded
+//! migrations, and the bridge that runs blocking Diesel work off the async workers.
+//!
+//! Queries are written once and compiled for each backend by [`db_run!`], the way
+//! Vaultwarden does it: the body is monomorphised for every connection type.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{redact, DatabaseUrl};
+use crate::errors::AppError;
+
+#[cfg(feature = "mysql")]
+pub type MysqlConnection = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
+    diesel_async::AsyncMysqlConnection,
+>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "mysql")]
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+
+/// How long a request waits for a pooled connection before the database counts as down.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A pool on one of the supported backends.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    #[cfg(feature = "mysql")]
+    Mysql(Pool<ConnectionManager<MysqlConnection>>),
+}
+
+/// A connection checked out of a [`Db`] pool.
+pub enum DbConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    #[cfg(feature = "mysql")]
+    Mysql(PooledConnection<ConnectionManager<MysqlConnection>>),
+}
+
+/// Runs `$body` with `$conn` bound to the concrete Diesel connection of a `&mut DbConn`.
+/// The optional `sqlite`/`mysql` arms let a query differ where the backends' SQL does.
+#[macro_export]
+macro_rules! db_run {
+    ($dbconn:expr, |$conn:ident| $body:expr) => {
+        match $dbconn {
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let $conn: &mut diesel::sqlite::SqliteConnection = &mut *pooled;
+                $body
+            }
+            #[cfg(feature = "mysql")]
+            $crate::db::DbConn::Mysql(pooled) => {
+                let $conn: &mut $crate::db::MysqlConnection = &mut *pooled;
+                $body
+            }
+        }
+    };
+    ($dbconn:expr, sqlite |$sconn:ident| $sbody:expr, mysql |$mconn:ident| $mbody:expr) => {
+        match $dbconn {
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let $sconn: &mut diesel::sqlite::SqliteConnection = &mut *pooled;
+                $sbody
+            }
+            #[cfg(feature = "mysql")]
+            $crate::db::DbConn::Mysql(pooled) => {
+                let $mconn: &mut $crate::db::MysqlConnection = &mut *pooled;
+                $mbody
+            }
+        }
+    };
+}
+
+/// Runs blocking work that is not database work (bcrypt, say) off the async workers.
+pub async fn blocking<T, F>(work: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    actix_web::web::block(work).await.map_err(|_| AppError::Unavailable)
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Debug)]
+struct SqliteSetup;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        // The busy timeout makes a second writer wait instead of failing; SQLite leaves
+        // foreign keys off unless asked; NORMAL is durable enough in WAL mode.
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[derive(Debug)]
+struct MysqlSetup;
+
+#[cfg(feature = "mysql")]
+impl CustomizeConnection<MysqlConnection, diesel::r2d2::Error> for MysqlSetup {
+    fn on_acquire(&self, conn: &mut MysqlConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci; SET time_zone = '+00:00';")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Creates the database a MySQL URL names, for a first start on an empty server.
+#[cfg(feature = "mysql")]
+fn create_mysql_database(url: &str) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("cannot create the MySQL database of {}: {e}", redact(url));
+    let (server, name) = url.rsplit_once('/').ok_or_else(|| fail(&"the URL names no database"))?;
+    let name = name.split('?').next().unwrap_or_default();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+        return Err(fail(&"the database name must be letters, digits and _"));
+    }
+    let mut conn = MysqlConnection::establish(&format!("{server}/")).map_err(|e| fail(&e))?;
+    conn.batch_execute(&format!(
+        "CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    ))
+    .map_err(|e| fail(&e))?;
+    tracing::info!(database = name, "created the MySQL database");
+    Ok(())
+}
+
+impl Db {
+    /// Opens the pool, or explains in one line why it cannot.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db, String> {
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create the database directory {}: {e}", dir.display()))?;
+                }
+                let path_str = path.to_string_lossy();
+                // WAL (readers beside the writer) is a property of the file: set it once,
+                // before the pool opens its connections side by side.
+                SqliteConnection::establish(&path_str)
+                    .and_then(|mut c| {
+                        c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;").map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+                    })
+                    .map_err(|e| format!("cannot open the SQLite database {}: {e}", path.display()))?;
+                let manager = ConnectionManager::<SqliteConnection>::new(path_str);
+                let pool = Pool::builder()
+                    .max_size(pool_size)
+                    .connection_timeout(CHECKOUT_TIMEOUT)
+                    .connection_customizer(Box::new(SqliteSetup))
+                    .build(manager)
+                    .map_err(|e| format!("cannot open the SQLite database {}: {e}", path.display()))?;
+                Ok(Db::Sqlite(pool))
+            }
+            #[cfg(feature = "mysql")]
+            DatabaseUrl::Mysql(url) => {
+                // One direct attempt first: a clear error at once instead of the pool's retries.
+                if let Err(e) = MysqlConnection::establish(url) {
+                    if !e.to_string().contains("Unknown database") {
+                        return Err(format!("cannot connect to the MySQL database {}: {e}", redact(url)));
+                    }
+                    create_mysql_database(url)?;
+                }
+                let manager = ConnectionManager::<MysqlConnection>::new(url.as_str());
+                let pool = Pool::builder()
+                    .max_size(pool_size)
+                    .min_idle(Some(1))
+                    .connection_timeout(CHECKOUT_TIMEOUT)
+                    .connection_customizer(Box::new(MysqlSetup))
+                    .build(manager)
+                    .map_err(|e| format!("cannot connect to the MySQL database {}: {e}", redact(url)))?;
+                Ok(Db::Mysql(pool))
+            }
+            #[cfg(not(feature = "mysql"))]
+            DatabaseUrl::Mysql(url) => Err(format!(
+                "cannot open {}: this binary was built without MySQL support \
+                 (rebuild with `cargo build --release --features mysql`)",
+                redact(url)
+            )),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            #[cfg(feature = "mysql")]
+            Db::Mysql(_) => "mysql",
+        }
+    }
+
+    /// Applies every migration that has not run yet.
+    pub fn migrate(&self) -> Result<usize, String> {
+        let mut conn = self.get().map_err(|e| e.to_string())?;
+        let applied = db_run!(&mut conn,
+            sqlite |c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            mysql |c| c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len())
+        );
+        applied.map_err(|e| format!("migration failed: {e}"))
+    }
+
+    /// Checks a connection out, blocking: call only off the async workers.
+    pub fn get(&self) -> DbResult<DbConn> {
+        Ok(match self {
+            Db::Sqlite(pool) => DbConn::Sqlite(pool.get_timeout(CHECKOUT_TIMEOUT)?),
+            #[cfg(feature = "mysql")]
+            Db::Mysql(pool) => DbConn::Mysql(pool.get_timeout(CHECKOUT_TIMEOUT)?),
+        })
+    }
+
+    /// Runs blocking database work on the blocking thread pool and awaits its result.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        let result = actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+        result.map_err(AppError::from)
+    }
+
+    /// Whether the database answers a query on our own tables (a bare `SELECT 1` would
+    /// still succeed on a server whose database was dropped).
+    pub fn ping(&self) -> bool {
+        use crate::models::schema::rooms;
+        use diesel::prelude::*;
+        let Ok(mut conn) = self.get() else { return false };
+        db_run!(&mut conn, |c| rooms::table.select(rooms::id).first::<i64>(c).optional().is_ok())
+    }
+
+    /// Connections open and idle in the pool.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = match self {
+            Db::Sqlite(pool) => pool.state(),
+            #[cfg(feature = "mysql")]
+            Db::Mysql(pool) => pool.state(),
+        };
+        (state.connections, state.idle_connections)
+    }
+}

@@ -1,0 +1,161 @@
+//! One error type for every refusal, mapped to PROTOCOL.md's codes in one place, and
+//! rendered as JSON for the API or as an HTML page for the browser pages.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Malformed input (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Well-formed input that breaks a rule (422).
+    #[error("{0}")]
+    Invalid(String),
+    /// A JSON route called without `Content-Type: application/json` (415).
+    #[error("send JSON with Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// `Accept` does not admit what the route produces (406).
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("you need to log in")]
+    Unauthorized,
+    /// Login refused; the text never says which field was wrong.
+    #[error("wrong phone number or password")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// Storage (or another dependency) is down: retry later (503).
+    #[error("the service is temporarily unavailable; try again later")]
+    Unavailable,
+}
+
+impl AppError {
+    /// The machine-readable code of PROTOCOL.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_)
+            | AppError::Invalid(_)
+            | AppError::UnsupportedMediaType
+            | AppError::NotAcceptable(_) => "bad_request",
+            AppError::Unauthorized | AppError::BadCredentials => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooLarge(_) => "too_large",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string() } }
+    }
+
+    fn add_headers(&self, response: &mut actix_web::HttpResponseBuilder) {
+        match self {
+            AppError::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            AppError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<DbError> for AppError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Query(diesel::result::Error::NotFound) => AppError::NotFound("not found".into()),
+            err if err.is_unique_violation() => AppError::Conflict("already exists".into()),
+            err => {
+                tracing::error!(error = %err, "storage failure");
+                AppError::Unavailable
+            }
+        }
+    }
+}
+
+/// JSON rendering, for the API.
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status());
+        self.add_headers(&mut response);
+        response.json(self.body())
+    }
+}
+
+/// The same errors rendered for a browser: a page, or a redirect to the login page.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub AppError);
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self.0 {
+            AppError::Unauthorized => StatusCode::SEE_OTHER,
+            ref e => e.status(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Unauthorized = self.0 {
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish();
+        }
+        let mut response = HttpResponse::build(self.0.status());
+        self.0.add_headers(&mut response);
+        response
+            .content_type("text/html; charset=utf-8")
+            .body(crate::views::error_page(self.0.status(), &self.0.to_string()))
+    }
+}
+
+impl From<DbError> for PageError {
+    fn from(err: DbError) -> Self {
+        PageError(err.into())
+    }
+}

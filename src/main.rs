@@ -1,0 +1,51 @@
+//! The `chatroom` command: `serve` (the default) or `migrate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use chatroom::config::Config;
+
+#[derive(Parser)]
+#[command(version, about = "A self-hosted, browser-based multi-person chat room server")]
+struct Cli {
+    /// The configuration file (settings in CHATROOM_* variables override it).
+    #[arg(long, env = "CHATROOM_CONFIG", default_value = "conf/app.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(message) => return fail(&message),
+    };
+    chatroom::telemetry::init_logging(&config.log);
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => chatroom::prepare(config).and_then(|prepared| {
+            actix_web::rt::System::new().block_on(chatroom::serve(prepared))
+        }),
+        Command::Migrate => chatroom::prepare(config).map(|_| println!("chatroom: the database is up to date")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+/// One clear line and a non-zero exit: no panic, no backtrace.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("chatroom: {message}");
+    ExitCode::FAILURE
+}

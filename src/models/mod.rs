@@ -1,0 +1,38 @@
+//! The data model: one struct per table with its queries next to it.
+
+pub mod schema;
+pub mod session;
+pub mod user;
+pub mod validate;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+/// The current time in UTC, cut to the millisecond both backends store.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(3)
+}
+
+/// RFC 3339 UTC with milliseconds, the protocol's time format.
+pub fn rfc3339(time: &NaiveDateTime) -> String {
+    DateTime::<Utc>::from_naive_utc_and_offset(*time, Utc)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+#[cfg(feature = "mysql")]
+diesel::define_sql_function! {
+    /// The id MySQL assigned to the last row this connection inserted.
+    #[sql_name = "LAST_INSERT_ID"]
+    fn last_insert_id() -> diesel::sql_types::BigInt;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_with_milliseconds() {
+        let t = NaiveDateTime::parse_from_str("2026-11-22 14:39:43.123456", "%Y-%m-%d %H:%M:%S%.f").unwrap();
+        assert_eq!(rfc3339(&t.trunc_subsecs(3)), "2026-11-22T14:39:43.123Z");
+    }
+}

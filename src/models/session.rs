@@ -1,0 +1,64 @@
+//! Server-side session rows: the cookie carries only the encrypted key of one of them,
+//! so logging out really ends the session everywhere.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::sessions;
+use crate::db::{DbConn, DbResult};
+use crate::db_run;
+
+pub struct SessionRecord;
+
+impl SessionRecord {
+    /// The stored state of a live session.
+    pub fn load(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> DbResult<Option<String>> {
+        db_run!(conn, |c| sessions::table
+            .find(key)
+            .filter(sessions::expires_at.gt(now))
+            .select(sessions::state)
+            .first::<String>(c)
+            .optional())
+        .map_err(Into::into)
+    }
+
+    pub fn insert(conn: &mut DbConn, key: &str, state: &str, expires_at: NaiveDateTime) -> DbResult<()> {
+        db_run!(conn, |c| diesel::insert_into(sessions::table)
+            .values((sessions::id.eq(key), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
+            .execute(c))?;
+        Ok(())
+    }
+
+    /// Replaces the state of a live session; false when it no longer exists.
+    pub fn update(
+        conn: &mut DbConn,
+        key: &str,
+        state: &str,
+        expires_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> DbResult<bool> {
+        let changed = db_run!(conn, |c| diesel::update(
+            sessions::table.find(key).filter(sessions::expires_at.gt(now))
+        )
+        .set((sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
+        .execute(c))?;
+        Ok(changed > 0)
+    }
+
+    pub fn touch(conn: &mut DbConn, key: &str, expires_at: NaiveDateTime) -> DbResult<()> {
+        db_run!(conn, |c| diesel::update(sessions::table.find(key))
+            .set(sessions::expires_at.eq(expires_at))
+            .execute(c))?;
+        Ok(())
+    }
+
+    pub fn delete(conn: &mut DbConn, key: &str) -> DbResult<()> {
+        db_run!(conn, |c| diesel::delete(sessions::table.find(key)).execute(c))?;
+        Ok(())
+    }
+
+    pub fn delete_expired(conn: &mut DbConn, now: NaiveDateTime) -> DbResult<usize> {
+        db_run!(conn, |c| diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c))
+            .map_err(Into::into)
+    }
+}

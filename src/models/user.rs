@@ -1,0 +1,101 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::users;
+use crate::db::{DbConn, DbResult};
+use crate::db_run;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub phone: String,
+    pub nickname: String,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// What other people may see of a user: never the phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable)]
+pub struct PublicUser {
+    pub id: i64,
+    pub nickname: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub phone: &'a str,
+    pub nickname: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// Why a registration could not be stored.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Taken {
+    Phone,
+    Nickname,
+}
+
+impl User {
+    pub fn public(&self) -> PublicUser {
+        PublicUser { id: self.id, nickname: self.nickname.clone() }
+    }
+
+    pub fn find(conn: &mut DbConn, id: i64) -> DbResult<Option<User>> {
+        db_run!(conn, |c| users::table.find(id).select(User::as_select()).first(c).optional())
+            .map_err(Into::into)
+    }
+
+    pub fn find_by_phone(conn: &mut DbConn, phone: &str) -> DbResult<Option<User>> {
+        db_run!(conn, |c| users::table
+            .filter(users::phone.eq(phone))
+            .select(User::as_select())
+            .first(c)
+            .optional())
+        .map_err(Into::into)
+    }
+
+    pub fn find_by_nickname(conn: &mut DbConn, nickname: &str) -> DbResult<Option<User>> {
+        db_run!(conn, |c| users::table
+            .filter(users::nickname.eq(nickname))
+            .select(User::as_select())
+            .first(c)
+            .optional())
+        .map_err(Into::into)
+    }
+
+    /// Stores a new account. The unique keys decide races; the answer says which one held.
+    pub fn create(conn: &mut DbConn, new: &NewUser<'_>) -> DbResult<Result<User, Taken>> {
+        let inserted = db_run!(conn,
+            sqlite |c| diesel::insert_into(users::table).values(new).returning(users::id).get_result::<i64>(c),
+            mysql |c| c.transaction(|c| {
+                diesel::insert_into(users::table).values(new).execute(c)?;
+                diesel::select(super::last_insert_id()).get_result::<i64>(c)
+            })
+        );
+        match inserted {
+            Ok(id) => Ok(Ok(User {
+                id,
+                phone: new.phone.to_owned(),
+                nickname: new.nickname.to_owned(),
+                password_hash: new.password_hash.to_owned(),
+                created_at: new.created_at,
+            })),
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                if User::find_by_phone(conn, new.phone)?.is_some() {
+                    Ok(Err(Taken::Phone))
+                } else {
+                    Ok(Err(Taken::Nickname))
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn count(conn: &mut DbConn) -> DbResult<i64> {
+        db_run!(conn, |c| users::table.count().get_result(c)).map_err(Into::into)
+    }
+}

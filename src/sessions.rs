@@ -1,0 +1,106 @@
+//! actix-session's storage on our own database, so sessions survive a restart and a
+//! logout is final: the cookie holds only the encrypted key of a row in `sessions`.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::db::Db;
+use crate::models::now;
+use crate::models::session::SessionRecord;
+
+type SessionState = HashMap<String, String>;
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    fn expiry(ttl: &Duration) -> chrono::NaiveDateTime {
+        now() + chrono::Duration::seconds(ttl.whole_seconds())
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Db) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let db = self.db.clone();
+        actix_web::web::block(move || work(&db)).await?
+    }
+}
+
+fn new_key() -> SessionKey {
+    Alphanumeric
+        .sample_string(&mut rand::rng(), 64)
+        .try_into()
+        .expect("64 characters fit in a session key")
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
+        let key = session_key.as_ref().to_owned();
+        let state = self
+            .blocking(move |db| Ok(SessionRecord::load(&mut db.get()?, &key, now())?))
+            .await
+            .map_err(LoadError::Other)?;
+        match state {
+            None => Ok(None),
+            Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| LoadError::Deserialization(e.into())),
+        }
+    }
+
+    async fn save(&self, session_state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let state = serde_json::to_string(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let key = new_key();
+        let stored_key = key.as_ref().to_owned();
+        let expires_at = Self::expiry(ttl);
+        self.blocking(move |db| Ok(SessionRecord::insert(&mut db.get()?, &stored_key, &state, expires_at)?))
+            .await
+            .map_err(SaveError::Other)?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: SessionState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let state = serde_json::to_string(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let key = session_key.as_ref().to_owned();
+        let expires_at = Self::expiry(ttl);
+        let state_for_update = state.clone();
+        let updated = self
+            .blocking(move |db| Ok(SessionRecord::update(&mut db.get()?, &key, &state_for_update, expires_at, now())?))
+            .await
+            .map_err(UpdateError::Other)?;
+        if updated {
+            return Ok(session_key);
+        }
+        // The row expired or was deleted meanwhile: keep the state under a fresh key.
+        let key = new_key();
+        let stored_key = key.as_ref().to_owned();
+        self.blocking(move |db| Ok(SessionRecord::insert(&mut db.get()?, &stored_key, &state, expires_at)?))
+            .await
+            .map_err(UpdateError::Other)?;
+        Ok(key)
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        let key = session_key.as_ref().to_owned();
+        let expires_at = Self::expiry(ttl);
+        self.blocking(move |db| Ok(SessionRecord::touch(&mut db.get()?, &key, expires_at)?)).await
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        let key = session_key.as_ref().to_owned();
+        self.blocking(move |db| Ok(SessionRecord::delete(&mut db.get()?, &key)?)).await
+    }
+}

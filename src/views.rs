@@ -1,0 +1,43 @@
+//! Tera views. The templates are compiled into the binary so that it runs from any
+//! working directory; `templates/` is where they are edited.
+
+use std::sync::LazyLock;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use tera::{Context, Tera};
+
+use crate::errors::AppError;
+
+static TEMPLATES: LazyLock<Tera> = LazyLock::new(|| {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(vec![
+        ("base.html", include_str!("../templates/base.html")),
+        ("error.html", include_str!("../templates/error.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("register.html", include_str!("../templates/register.html")),
+        ("rooms.html", include_str!("../templates/rooms.html")),
+        ("room.html", include_str!("../templates/room.html")),
+    ])
+    .expect("the built-in templates parse");
+    tera.autoescape_on(vec![".html"]);
+    tera
+});
+
+/// Renders a template into a full page with the given status.
+pub fn page(status: StatusCode, template: &str, context: &Context) -> Result<HttpResponse, AppError> {
+    let html = TEMPLATES.render(template, context).map_err(|e| {
+        tracing::error!(error = ?e, template, "template failed to render");
+        AppError::Unavailable
+    })?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+}
+
+/// The body of an error page; falls back to plain markup if even that cannot render.
+pub fn error_page(status: StatusCode, message: &str) -> String {
+    let mut context = Context::new();
+    context.insert("title", status.canonical_reason().unwrap_or("Error"));
+    context.insert("status", &status.as_u16());
+    context.insert("message", message);
+    TEMPLATES.render("error.html", &context).unwrap_or_else(|_| format!("<h1>{}</h1>", status.as_u16()))
+}
