@@ -160,9 +160,7 @@ impl Config {
         if let Ok(serde_json::Value::Object(top)) = serde_json::to_value(&defaults) {
             for (key, value) in top {
                 match value {
-                    serde_json::Value::Object(section) => {
-                        keys.extend(section.keys().map(|k| format!("{key}.{k}")))
-                    }
+                    serde_json::Value::Object(section) => keys.extend(section.keys().map(|k| format!("{key}.{k}"))),
                     _ => keys.push(key),
                 }
             }
@@ -239,10 +237,7 @@ impl Config {
         if url.starts_with("mysql://") {
             return Ok(DatabaseUrl::Mysql(url.to_owned()));
         }
-        Err(format!(
-            "configuration error: database_url must start with sqlite:// or mysql:// (got {:?})",
-            redact(url)
-        ))
+        Err(format!("configuration error: database_url must start with sqlite:// or mysql:// (got {:?})", redact(url)))
     }
 
     pub fn bind_addr(&self) -> SocketAddr {

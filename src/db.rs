@@ -7,18 +7,17 @@
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{redact, DatabaseUrl};
 use crate::errors::AppError;
 
 #[cfg(feature = "mysql")]
-pub type MysqlConnection = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
-    diesel_async::AsyncMysqlConnection,
->;
+pub type MysqlConnection =
+    diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncMysqlConnection>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 #[cfg(feature = "mysql")]
@@ -96,10 +95,7 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,
-            DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            ))
+            DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
         )
     }
 }
@@ -114,7 +110,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
         // The busy timeout makes a second writer wait instead of failing; SQLite leaves
         // foreign keys off unless asked; NORMAL is durable enough in WAL mode.
         conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-        .map_err(diesel::r2d2::Error::QueryError)
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -162,7 +158,8 @@ impl Db {
                 // before the pool opens its connections side by side.
                 SqliteConnection::establish(&path_str)
                     .and_then(|mut c| {
-                        c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;").map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+                        c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
                     })
                     .map_err(|e| format!("cannot open the SQLite database {}: {e}", path.display()))?;
                 let manager = ConnectionManager::<SqliteConnection>::new(path_str);
@@ -213,9 +210,10 @@ impl Db {
     /// Applies every migration that has not run yet.
     pub fn migrate(&self) -> Result<usize, String> {
         let mut conn = self.get().map_err(|e| e.to_string())?;
-        let applied = db_run!(&mut conn,
-            sqlite |c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-            mysql |c| c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len())
+        let applied = db_run!(
+            &mut conn,
+            sqlite | c | c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            mysql | c | c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len())
         );
         applied.map_err(|e| format!("migration failed: {e}"))
     }
@@ -250,7 +248,9 @@ impl Db {
     pub fn ping(&self) -> bool {
         use crate::models::schema::rooms;
         use diesel::prelude::*;
-        let Ok(mut conn) = self.get() else { return false };
+        let Ok(mut conn) = self.get() else {
+            return false;
+        };
         db_run!(&mut conn, |c| rooms::table.select(rooms::id).first::<i64>(c).optional().is_ok())
     }
 

@@ -25,12 +25,10 @@ use std::time::Duration;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
-use actix_web::http::StatusCode;
-use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{middleware, web, App, HttpServer};
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::errors::{AppError, PageError};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "chatroom_session";
@@ -63,8 +61,9 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
 fn load_or_create_session_key(data_dir: &Path) -> Result<Key, String> {
     let path = data_dir.join(SESSION_KEY_FILE);
     match std::fs::read(&path) {
-        Ok(bytes) => Key::try_from(bytes.as_slice())
-            .map_err(|_| format!("the session key {} is damaged (expected 64 bytes); delete it to make a new one", path.display())),
+        Ok(bytes) => Key::try_from(bytes.as_slice()).map_err(|_| {
+            format!("the session key {} is damaged (expected 64 bytes); delete it to make a new one", path.display())
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = Key::generate();
             let mut options = std::fs::OpenOptions::new();
@@ -111,19 +110,21 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
     });
     spawn_session_sweeper(db.clone());
 
-    let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.workers };
+    let workers =
+        if config.workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.workers };
     let store = sessions::DbSessionStore::new(db.clone());
     let server = HttpServer::new(move || {
-        let session = SessionMiddleware::builder(store.clone(), session_key.clone())
-            .cookie_name(SESSION_COOKIE.into())
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_secure(state.config.cookie_secure)
-            .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(PersistentSession::default().session_ttl(
-                actix_web::cookie::time::Duration::seconds(state.config.session_ttl().as_secs() as i64),
-            ))
-            .build();
+        let session =
+            SessionMiddleware::builder(store.clone(), session_key.clone())
+                .cookie_name(SESSION_COOKIE.into())
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_secure(state.config.cookie_secure)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(PersistentSession::default().session_ttl(
+                    actix_web::cookie::time::Duration::seconds(state.config.session_ttl().as_secs() as i64),
+                ))
+                .build();
         App::new()
             .app_data(state.clone())
             .app_data(controllers::api::json_config(JSON_LIMIT))
@@ -132,7 +133,12 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
             .wrap(middleware::from_fn(telemetry::record_request))
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(routes::public)
-            .service(web::scope("").wrap(session).configure(routes::with_session).default_service(web::to(not_found)))
+            .service(
+                web::scope("")
+                    .wrap(session)
+                    .configure(routes::with_session)
+                    .default_service(web::to(controllers::not_found_page)),
+            )
     })
     .workers(workers)
     .on_connect(|conn, _| {
@@ -147,18 +153,6 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
 
     tracing::info!(backend = db.backend_name(), "listening on http://{addr}");
     server.await.map_err(|e| format!("server error: {e}"))
-}
-
-/// Unknown URLs: a JSON 404 under `/api`, a page elsewhere.
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    let error = AppError::NotFound("there is nothing at this address".into());
-    if req.path().starts_with("/api/") {
-        actix_web::ResponseError::error_response(&error)
-    } else {
-        let mut response = actix_web::ResponseError::error_response(&PageError(error));
-        *response.status_mut() = StatusCode::NOT_FOUND;
-        response
-    }
 }
 
 /// Deletes expired sessions once an hour.
@@ -178,4 +172,3 @@ fn spawn_session_sweeper(db: Db) {
         }
     });
 }
-

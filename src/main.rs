@@ -33,9 +33,8 @@ fn main() -> ExitCode {
     };
     chatroom::telemetry::init_logging(&config.log);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => chatroom::prepare(config).and_then(|prepared| {
-            actix_web::rt::System::new().block_on(chatroom::serve(prepared))
-        }),
+        Command::Serve => chatroom::prepare(config)
+            .and_then(|prepared| actix_web::rt::System::new().block_on(chatroom::serve(prepared))),
         Command::Migrate => chatroom::prepare(config).map(|_| println!("chatroom: the database is up to date")),
     };
     match outcome {

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::controllers::{api, assets, auth, health};
+use crate::controllers::{self, api, assets, auth, health};
 
 /// Routes that need no session (and so skip the session store).
 pub fn public(cfg: &mut web::ServiceConfig) {
@@ -23,6 +23,7 @@ pub fn with_session(cfg: &mut web::ServiceConfig) {
             web::scope("/api")
                 .route("/session", web::post().to(api::create_session))
                 .route("/session", web::delete().to(api::delete_session))
-                .route("/me", web::get().to(api::me)),
+                .route("/me", web::get().to(api::me))
+                .default_service(web::to(controllers::not_found_json)),
         );
 }

@@ -37,10 +37,7 @@ impl DbSessionStore {
 }
 
 fn new_key() -> SessionKey {
-    Alphanumeric
-        .sample_string(&mut rand::rng(), 64)
-        .try_into()
-        .expect("64 characters fit in a session key")
+    Alphanumeric.sample_string(&mut rand::rng(), 64).try_into().expect("64 characters fit in a session key")
 }
 
 impl SessionStore for DbSessionStore {

@@ -25,10 +25,8 @@ fn etag(body: &str) -> String {
 }
 
 pub async fn asset(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let asset = ASSETS
-        .iter()
-        .find(|a| a.name == name.as_str())
-        .ok_or_else(|| AppError::NotFound("no such file".into()))?;
+    let asset =
+        ASSETS.iter().find(|a| a.name == name.as_str()).ok_or_else(|| AppError::NotFound("no such file".into()))?;
     let tag = etag(asset.body);
     let fresh = req
         .headers()

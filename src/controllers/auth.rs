@@ -131,7 +131,10 @@ pub async fn register(state: web::Data<AppState>, session: Session, form: web::F
             state
                 .db
                 .run(move |conn| {
-                    User::create(conn, &NewUser { phone: &phone, nickname: &nickname, password_hash: &hash, created_at: now() })
+                    User::create(
+                        conn,
+                        &NewUser { phone: &phone, nickname: &nickname, password_hash: &hash, created_at: now() },
+                    )
                 })
                 .await?
         }
@@ -169,12 +172,9 @@ pub async fn login(
             auth::log_in(&session, &user)?;
             Ok(see_other("/rooms"))
         }
-        Err(AppError::BadCredentials) => login_page(
-            &session,
-            StatusCode::UNAUTHORIZED,
-            &form.phone,
-            Some("Wrong phone number or password."),
-        ),
+        Err(AppError::BadCredentials) => {
+            login_page(&session, StatusCode::UNAUTHORIZED, &form.phone, Some("Wrong phone number or password."))
+        }
         Err(AppError::RateLimited { retry_after_secs }) => {
             let message = format!("Too many failed attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60));
             let mut response = login_page(&session, StatusCode::TOO_MANY_REQUESTS, &form.phone, Some(&message))?;

@@ -21,3 +21,13 @@ pub fn page_context(session: &Session, user: Option<&CurrentUser>, title: &str) 
     }
     Ok(context)
 }
+
+/// Unknown addresses outside the API.
+pub async fn not_found_page() -> Result<actix_web::HttpResponse, crate::errors::PageError> {
+    Err(AppError::NotFound("there is nothing at this address".into()).into())
+}
+
+/// Unknown addresses under `/api`.
+pub async fn not_found_json() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound("there is nothing at this address".into()))
+}

@@ -14,9 +14,7 @@ pub fn now() -> NaiveDateTime {
 
 /// RFC 3339 UTC with milliseconds, the protocol's time format.
 pub fn rfc3339(time: &NaiveDateTime) -> String {
-    DateTime::<Utc>::from_naive_utc_and_offset(*time, Utc)
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    DateTime::<Utc>::from_naive_utc_and_offset(*time, Utc).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 #[cfg(feature = "mysql")]

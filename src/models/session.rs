@@ -37,11 +37,10 @@ impl SessionRecord {
         expires_at: NaiveDateTime,
         now: NaiveDateTime,
     ) -> DbResult<bool> {
-        let changed = db_run!(conn, |c| diesel::update(
-            sessions::table.find(key).filter(sessions::expires_at.gt(now))
-        )
-        .set((sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
-        .execute(c))?;
+        let changed =
+            db_run!(conn, |c| diesel::update(sessions::table.find(key).filter(sessions::expires_at.gt(now)))
+                .set((sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
+                .execute(c))?;
         Ok(changed > 0)
     }
 

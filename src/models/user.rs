@@ -45,17 +45,12 @@ impl User {
     }
 
     pub fn find(conn: &mut DbConn, id: i64) -> DbResult<Option<User>> {
-        db_run!(conn, |c| users::table.find(id).select(User::as_select()).first(c).optional())
-            .map_err(Into::into)
+        db_run!(conn, |c| users::table.find(id).select(User::as_select()).first(c).optional()).map_err(Into::into)
     }
 
     pub fn find_by_phone(conn: &mut DbConn, phone: &str) -> DbResult<Option<User>> {
-        db_run!(conn, |c| users::table
-            .filter(users::phone.eq(phone))
-            .select(User::as_select())
-            .first(c)
-            .optional())
-        .map_err(Into::into)
+        db_run!(conn, |c| users::table.filter(users::phone.eq(phone)).select(User::as_select()).first(c).optional())
+            .map_err(Into::into)
     }
 
     pub fn find_by_nickname(conn: &mut DbConn, nickname: &str) -> DbResult<Option<User>> {
@@ -69,12 +64,15 @@ impl User {
 
     /// Stores a new account. The unique keys decide races; the answer says which one held.
     pub fn create(conn: &mut DbConn, new: &NewUser<'_>) -> DbResult<Result<User, Taken>> {
-        let inserted = db_run!(conn,
-            sqlite |c| diesel::insert_into(users::table).values(new).returning(users::id).get_result::<i64>(c),
-            mysql |c| c.transaction(|c| {
-                diesel::insert_into(users::table).values(new).execute(c)?;
-                diesel::select(super::last_insert_id()).get_result::<i64>(c)
-            })
+        let inserted = db_run!(
+            conn,
+            sqlite | c | diesel::insert_into(users::table).values(new).returning(users::id).get_result::<i64>(c),
+            mysql
+                | c
+                | c.transaction(|c| {
+                    diesel::insert_into(users::table).values(new).execute(c)?;
+                    diesel::select(super::last_insert_id()).get_result::<i64>(c)
+                })
         );
         match inserted {
             Ok(id) => Ok(Ok(User {

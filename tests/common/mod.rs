@@ -1,0 +1,388 @@
+//! The test harness: every test starts the real `chatroom` binary on its own throwaway
+//! database (SQLite file or MySQL database, chosen by `CHATROOM_TEST_BACKEND`) and talks
+//! to it over loopback HTTP and WebSocket, as any client would.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use rand::Rng;
+use regex::Regex;
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Mysql,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("CHATROOM_TEST_BACKEND").as_deref() {
+        Ok("mysql") => Backend::Mysql,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("CHATROOM_TEST_BACKEND must be sqlite or mysql, not {other}"),
+    }
+}
+
+fn mysql_server_url() -> String {
+    std::env::var("CHATROOM_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+}
+
+/// A throwaway database for one test, dropped with it.
+pub struct TestDb {
+    pub url: String,
+    mysql_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn create(data_dir: &Path) -> TestDb {
+        match backend() {
+            Backend::Sqlite => {
+                TestDb { url: format!("sqlite://{}", data_dir.join("chat.db").display()), mysql_name: None }
+            }
+            Backend::Mysql => {
+                let name = format!("chatroom_test_{}_{}", std::process::id(), unique());
+                let server = mysql_server_url();
+                mysql_admin(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+                    .expect("CHATROOM_TEST_MYSQL_URL answers (scripts/test makes sure of it)");
+                TestDb { url: format!("{server}/{name}"), mysql_name: Some(name) }
+            }
+        }
+    }
+
+    /// Runs SQL against the test database directly (to look at what was stored).
+    pub fn query_strings(&self, sql: &str) -> Vec<String> {
+        use diesel::sql_types::Text;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            value: String,
+        }
+        let rows: Vec<Row> = match self.mysql_name {
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let mut conn = diesel::sqlite::SqliteConnection::establish(path).expect("open the test SQLite file");
+                diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).expect("query")
+            }
+            Some(_) => off_runtime(|| {
+                let mut conn = chatroom::db::MysqlConnection::establish(&self.url).expect("open the test database");
+                diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).expect("query")
+            }),
+        };
+        rows.into_iter().map(|r| r.value).collect()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.mysql_name {
+            let _ = mysql_admin(&format!("DROP DATABASE IF EXISTS `{name}`"));
+        }
+    }
+}
+
+/// Runs blocking client work on a thread of its own: the MySQL driver blocks on a runtime
+/// of its own, which it cannot do inside the test's async runtime.
+pub fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(work).join().expect("the worker thread"))
+}
+
+/// Runs one statement on the test MySQL server, outside any database.
+pub fn mysql_admin(sql: &str) -> Result<(), String> {
+    off_runtime(|| {
+        let mut conn =
+            chatroom::db::MysqlConnection::establish(&format!("{}/", mysql_server_url())).map_err(|e| e.to_string())?;
+        conn.batch_execute(sql).map_err(|e| e.to_string())
+    })
+}
+
+pub fn unique() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    n * 1_000_000 + rand::rng().random_range(0..1_000_000)
+}
+
+/// A phone number nobody in this test run has used: a valid Chinese mobile number.
+pub fn fresh_phone() -> String {
+    format!("+86138{:08}", rand::rng().random_range(0..100_000_000u64))
+}
+
+pub fn fresh_nickname() -> String {
+    format!("user{}", unique() % 1_000_000_000)
+}
+
+/// A running `chatroom` process.
+pub struct TestServer {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub db: TestDb,
+    env: Vec<(String, String)>,
+    log: Arc<Mutex<Vec<String>>>,
+    _tmp: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::start_with(&[])
+    }
+
+    /// Starts a server with extra `CHATROOM_*` settings.
+    pub fn start_with(env: &[(&str, &str)]) -> TestServer {
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let data_dir = tmp.path().join("data");
+        let db = TestDb::create(tmp.path());
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut server = TestServer {
+            child: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir,
+            db,
+            env,
+            log: Arc::default(),
+            _tmp: tmp,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chatroom"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("CHATROOM_") || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command
+            .current_dir(self._tmp.path())
+            .env("CHATROOM_BIND", self.addr.to_string())
+            .env("CHATROOM_DATA_DIR", &self.data_dir)
+            .env("CHATROOM_DATABASE_URL", &self.db.url)
+            .env("CHATROOM_BCRYPT_COST", "10")
+            .env("CHATROOM_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("start target/.../chatroom");
+        let (tx, rx) = mpsc::channel();
+        let log = self.log.clone();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let pattern = Regex::new(r"listening on http://(\S+)").unwrap();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = pattern.captures(&line) {
+                    let _ = tx.send(addr[1].to_owned());
+                }
+                if std::env::var_os("CHATROOM_TEST_LOG").is_some() {
+                    eprintln!("[server] {line}");
+                }
+                log.lock().unwrap().push(line);
+            }
+        });
+        let log = self.log.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[server stderr] {line}");
+                log.lock().unwrap().push(line);
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => self.addr = addr.parse().unwrap(),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not start:\n{}", self.log.lock().unwrap().join("\n"));
+            }
+        }
+        self.child = Some(child);
+    }
+
+    /// Kills the process (SIGKILL: no graceful anything) and starts it again on the
+    /// same port, data directory and database.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// A new client with its own cookie jar.
+    pub fn client(&self) -> Client {
+        Client::new(self)
+    }
+
+    /// Registers a new account through the page and returns a client logged in as it.
+    pub async fn user(&self) -> Client {
+        let mut client = self.client();
+        client.register_fresh().await;
+        client
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    base: String,
+    pub phone: String,
+    pub nickname: String,
+    pub id: i64,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    pub fn csrf(&self) -> String {
+        let pattern = Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
+        pattern.captures(&self.body).map(|c| c[1].to_owned()).expect("the page has a CSRF token")
+    }
+
+    pub fn set_cookie(&self) -> Option<&str> {
+        self.headers.get("set-cookie").and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Client {
+    pub fn new(server: &TestServer) -> Client {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            // A fresh connection per request, so a restarted server is reached at once.
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Client { http, jar, base: server.url(""), phone: String::new(), nickname: String::new(), id: 0 }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Self::page(self.http.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        Self::page(self.http.post(self.url(path)).form(form).send().await.expect("POST")).await
+    }
+
+    /// GETs `form_path` for a CSRF token, then posts the form with it.
+    pub async fn submit(&self, form_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.get(form_path).await.csrf();
+        let mut form = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.post_form(action, &form).await
+    }
+
+    pub async fn page(response: reqwest::Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Page { status, headers, body }
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        Self::json(self.http.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::json(self.http.post(self.url(path)).json(body).send().await.expect("POST")).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        Self::json(self.http.delete(self.url(path)).send().await.expect("DELETE")).await
+    }
+
+    pub async fn json(response: reqwest::Response) -> (StatusCode, Value) {
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, value)
+    }
+
+    pub async fn register(&mut self, phone: &str, nickname: &str, password: &str) -> Page {
+        let page = self
+            .submit(
+                "/register",
+                "/register",
+                &[("phone", phone), ("nickname", nickname), ("password", password), ("password_confirm", password)],
+            )
+            .await;
+        if page.status == StatusCode::SEE_OTHER {
+            self.phone = phone.to_owned();
+            self.nickname = nickname.to_owned();
+            let (_, me) = self.get_json("/api/me").await;
+            self.id = me["user"]["id"].as_i64().expect("a user id");
+        }
+        page
+    }
+
+    pub async fn register_fresh(&mut self) {
+        let page = self.register(&fresh_phone(), &fresh_nickname(), PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "registration failed: {}", page.body);
+    }
+
+    pub async fn api_login(&self, phone: &str, password: &str) -> (StatusCode, Value) {
+        self.post_json("/api/session", &serde_json::json!({"phone": phone, "password": password})).await
+    }
+
+    /// The `Cookie` header this client would send (for WebSocket handshakes).
+    pub fn cookie_header(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar.cookies(&self.base.parse().unwrap()).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    }
+
+    /// The session cookie's value.
+    pub fn session_cookie(&self) -> Option<String> {
+        let header = self.cookie_header();
+        header.split("; ").find_map(|kv| kv.strip_prefix(&format!("{}=", chatroom::SESSION_COOKIE)).map(str::to_owned))
+    }
+}
