@@ -69,8 +69,13 @@ pub struct Limits {
     pub history_default: usize,
     /// Largest history page; a bigger `limit` is clamped.
     pub history_max: usize,
-    /// Frames queued for one connection before it is dropped as too slow.
-    pub outbox_frames: usize,
+    /// Deliveries (batches of frames, shared by all recipients) waiting for one
+    /// connection before it is dropped as too slow.
+    pub outbox_capacity: usize,
+    /// Rooms with more people online than this get no presence or typing frames (the
+    /// member list still comes with `joined`): thousands joining must not cost everyone
+    /// a frame per join.
+    pub presence_room_max: usize,
     /// Seconds between WebSocket pings.
     pub heartbeat_secs: u64,
     /// Seconds without any sign of life before a WebSocket is closed.
@@ -110,7 +115,8 @@ impl Default for Limits {
             resume_cap: 1000,
             history_default: 50,
             history_max: 200,
-            outbox_frames: 1024,
+            outbox_capacity: 256,
+            presence_room_max: 500,
             heartbeat_secs: 5,
             client_timeout_secs: 30,
         }
@@ -206,7 +212,8 @@ impl Config {
             ("resume_cap", l.resume_cap as u64),
             ("history_default", l.history_default as u64),
             ("history_max", l.history_max as u64),
-            ("outbox_frames", l.outbox_frames as u64),
+            ("outbox_capacity", l.outbox_capacity as u64),
+            ("presence_room_max", l.presence_room_max as u64),
             ("heartbeat_secs", l.heartbeat_secs),
             ("client_timeout_secs", l.client_timeout_secs),
         ];

@@ -4,6 +4,7 @@
 //! tests and the binary start exactly the same thing.
 
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod controllers;
 pub mod db;
@@ -96,7 +97,15 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("bcrypt failed: {e}"))?
     };
+    let hub = actix::Actor::start(chat::room::RoomHub::new(db.clone(), config.limits.clone()));
+    let http_send_quota = governor::Quota::per_second(
+        std::num::NonZeroU32::new(config.limits.send_rate_per_sec).expect("validated positive"),
+    )
+    .allow_burst(std::num::NonZeroU32::new(config.limits.send_burst).expect("validated positive"));
     let state = web::Data::new(AppState {
+        limits: Arc::new(config.limits.clone()),
+        hub,
+        http_sends: governor::RateLimiter::keyed(http_send_quota),
         region: config.default_region.parse().expect("validated in Config::load"),
         throttle: throttle::LoginThrottle::new(
             Duration::from_secs(config.limits.login_window_secs),
@@ -141,10 +150,11 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
             )
     })
     .workers(workers)
-    .on_connect(|conn, _| {
+    .on_connect(|conn, extensions| {
         // Chat frames are small and latency matters more than packet count.
         if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
             let _ = tcp.set_nodelay(true);
+            extensions.insert(controllers::ws::ConnectionFd(std::os::fd::AsRawFd::as_raw_fd(tcp)));
         }
     })
     .listen(listener)

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 
-use crate::config::Config;
+use crate::chat::room::RoomHub;
+use crate::config::{Config, Limits};
 use crate::db::Db;
 use crate::throttle::LoginThrottle;
 
@@ -16,6 +17,10 @@ pub struct AppState {
     /// A bcrypt hash checked when the phone is unknown, so both failures take as long.
     pub dummy_hash: String,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    pub limits: Arc<Limits>,
+    pub hub: actix::Addr<RoomHub>,
+    /// Messages posted over HTTP, limited per user.
+    pub http_sends: governor::DefaultKeyedRateLimiter<i64>,
 }
 
 impl AppState {

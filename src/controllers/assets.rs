@@ -14,6 +14,17 @@ struct Asset {
 const ASSETS: &[Asset] = &[
     Asset { name: "style.css", content_type: "text/css; charset=utf-8", body: include_str!("../../static/style.css") },
     Asset { name: "icon.svg", content_type: "image/svg+xml", body: include_str!("../../static/icon.svg") },
+    Asset { name: "ui.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../../static/ui.js") },
+    Asset {
+        name: "rooms.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/rooms.js"),
+    },
+    Asset {
+        name: "chat.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat.js"),
+    },
 ];
 
 /// A weak validator from the content, so browsers revalidate cheaply (304).

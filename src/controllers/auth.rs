@@ -194,10 +194,12 @@ pub async fn logout(req: HttpRequest, form: web::Form<CsrfForm>) -> PageResult {
     Ok(see_other("/login"))
 }
 
-/// Ends the session and whatever streams it opened.
-pub fn end_session(_req: &HttpRequest, session: &Session) {
+/// Ends the session and the WebSocket and event streams it opened.
+pub fn end_session(req: &HttpRequest, session: &Session) {
     if let Some(login_id) = auth::log_out(session) {
-        tracing::info!(login_id = %&login_id[..8.min(login_id.len())], "logged out");
+        if let Some(state) = req.app_data::<web::Data<AppState>>() {
+            state.hub.do_send(crate::chat::room::EndLogin { login_id });
+        }
     }
 }
 

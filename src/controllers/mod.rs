@@ -4,6 +4,8 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod health;
+pub mod rooms;
+pub mod ws;
 
 use actix_session::Session;
 use tera::Context;

@@ -1,5 +1,7 @@
 //! The data model: one struct per table with its queries next to it.
 
+pub mod message;
+pub mod room;
 pub mod schema;
 pub mod session;
 pub mod user;

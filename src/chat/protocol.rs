@@ -1,0 +1,267 @@
+//! WebSocket frames (PROTOCOL.md) as serde enums, and the shared, serialize-once form
+//! in which the server sends them.
+
+use bytestring::ByteString;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::errors::AppError;
+use crate::models::message::Message;
+use crate::models::user::PublicUser;
+
+/// What a client may send.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    Join {
+        room: String,
+        #[serde(default)]
+        since: Option<i64>,
+    },
+    Leave {
+        room: String,
+    },
+    Send {
+        room: String,
+        text: String,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    Typing {
+        room: String,
+    },
+    History {
+        room: String,
+        #[serde(default)]
+        before: Option<i64>,
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    Read {
+        room: String,
+        message_id: i64,
+    },
+}
+
+const FRAME_TYPES: &[&str] = &["join", "leave", "send", "typing", "history", "read"];
+
+/// A refused client frame: the error frame to answer with.
+#[derive(Debug, Clone)]
+pub struct FrameError {
+    pub code: &'static str,
+    pub message: String,
+    pub client_id: Option<String>,
+    pub room: Option<String>,
+}
+
+impl FrameError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        FrameError { code, message: message.into(), client_id: None, room: None }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        FrameError::new("bad_request", message)
+    }
+
+    pub fn in_room(mut self, room: &str) -> Self {
+        self.room = Some(room.to_owned());
+        self
+    }
+
+    pub fn for_client_id(mut self, client_id: Option<&str>) -> Self {
+        self.client_id = client_id.map(str::to_owned);
+        self
+    }
+
+    pub fn from_app(error: &AppError) -> Self {
+        FrameError::new(error.code(), error.to_string())
+    }
+
+    pub fn to_frame(&self) -> ByteString {
+        #[derive(Serialize)]
+        struct ErrorFrame<'a> {
+            r#type: &'static str,
+            code: &'a str,
+            message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client_id: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            room: Option<&'a str>,
+        }
+        to_frame(&ErrorFrame {
+            r#type: "error",
+            code: self.code,
+            message: &self.message,
+            client_id: self.client_id.as_deref(),
+            room: self.room.as_deref(),
+        })
+    }
+}
+
+/// Parses a text frame. The error names what was wrong and carries the frame's
+/// `client_id` and `room` when they could be read, so the client can match it up.
+pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| FrameError::bad_request(format!("the frame is not valid JSON: {e}")))?;
+    let context = |e: FrameError| {
+        let room = value.get("room").and_then(Value::as_str);
+        let client_id = value.get("client_id").and_then(Value::as_str);
+        FrameError { room: room.map(str::to_owned), client_id: client_id.map(str::to_owned), ..e }
+    };
+    let Some(object) = value.as_object() else {
+        return Err(FrameError::bad_request("a frame is a JSON object with a \"type\""));
+    };
+    let kind = match object.get("type") {
+        Some(Value::String(kind)) => kind,
+        Some(_) => return Err(context(FrameError::bad_request("\"type\" must be a string"))),
+        None => return Err(context(FrameError::bad_request("the frame has no \"type\""))),
+    };
+    if !FRAME_TYPES.contains(&kind.as_str()) {
+        return Err(context(FrameError::bad_request(format!(
+            "unknown frame type {kind:?} (expected one of {})",
+            FRAME_TYPES.join(", ")
+        ))));
+    }
+    ClientFrame::deserialize(&value).map_err(|e| context(FrameError::bad_request(format!("invalid {kind} frame: {e}"))))
+}
+
+pub fn to_frame<T: Serialize>(value: &T) -> ByteString {
+    serde_json::to_string(value).expect("frames serialize").into()
+}
+
+/// One outgoing frame, serialized once and shared by every recipient. Message frames
+/// also keep the bare message object, which Server-Sent Events streams send as `data:`.
+#[derive(Debug)]
+pub struct Frame {
+    pub text: ByteString,
+    pub message: Option<MessageFrame>,
+}
+
+#[derive(Debug)]
+pub struct MessageFrame {
+    pub id: i64,
+    pub room_id: i64,
+    pub json: ByteString,
+}
+
+impl Frame {
+    pub fn plain(text: ByteString) -> Frame {
+        Frame { text, message: None }
+    }
+
+    /// `{"type":"message","message":{…}}`, built around the message object's JSON.
+    pub fn message(message: &Message, room: &str) -> Frame {
+        let json = serde_json::to_string(&message.view(room)).expect("messages serialize");
+        let text = format!(r#"{{"type":"message","message":{json}}}"#);
+        Frame {
+            text: text.into(),
+            message: Some(MessageFrame { id: message.id, room_id: message.room_id, json: json.into() }),
+        }
+    }
+
+    pub fn message_id(&self) -> Option<i64> {
+        self.message.as_ref().map(|m| m.id)
+    }
+}
+
+pub fn joined_frame(room: &str, members: &[PublicUser], messages: &[Message], limited: bool) -> ByteString {
+    // The message objects are written by hand around their own JSON, so that a long
+    // history is serialized in one pass without intermediate values.
+    let mut out = String::with_capacity(128 + messages.len() * 200);
+    out.push_str(r#"{"type":"joined","room":"#);
+    out.push_str(&serde_json::to_string(room).expect("strings serialize"));
+    out.push_str(r#","members":"#);
+    out.push_str(&serde_json::to_string(members).expect("users serialize"));
+    out.push_str(r#","messages":"#);
+    push_messages(&mut out, messages, room);
+    if limited {
+        out.push_str(r#","limited":true"#);
+    }
+    out.push('}');
+    out.into()
+}
+
+pub fn history_frame(room: &str, messages: &[Message], has_more: bool) -> ByteString {
+    let mut out = String::with_capacity(128 + messages.len() * 200);
+    out.push_str(r#"{"type":"history","room":"#);
+    out.push_str(&serde_json::to_string(room).expect("strings serialize"));
+    out.push_str(r#","messages":"#);
+    push_messages(&mut out, messages, room);
+    out.push_str(if has_more { r#","has_more":true}"# } else { r#","has_more":false}"# });
+    out.into()
+}
+
+fn push_messages(out: &mut String, messages: &[Message], room: &str) {
+    out.push('[');
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(&m.view(room)).expect("messages serialize"));
+    }
+    out.push(']');
+}
+
+pub fn presence_frame(room: &str, user: &PublicUser, online: bool) -> ByteString {
+    #[derive(Serialize)]
+    struct Presence<'a> {
+        r#type: &'static str,
+        room: &'a str,
+        user: &'a PublicUser,
+        online: bool,
+    }
+    to_frame(&Presence { r#type: "presence", room, user, online })
+}
+
+pub fn typing_frame(room: &str, user: &PublicUser) -> ByteString {
+    #[derive(Serialize)]
+    struct Typing<'a> {
+        r#type: &'static str,
+        room: &'a str,
+        user: &'a PublicUser,
+    }
+    to_frame(&Typing { r#type: "typing", room, user })
+}
+
+pub fn read_frame(room: &str, message_id: i64) -> ByteString {
+    #[derive(Serialize)]
+    struct Read<'a> {
+        r#type: &'static str,
+        room: &'a str,
+        message_id: i64,
+    }
+    to_frame(&Read { r#type: "read", room, message_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_parse_by_type() {
+        assert!(matches!(parse(r#"{"type":"join","room":"lobby"}"#), Ok(ClientFrame::Join { since: None, .. })));
+        assert!(matches!(
+            parse(r#"{"type":"join","room":"lobby","since":7}"#),
+            Ok(ClientFrame::Join { since: Some(7), .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"type":"send","room":"a","text":"hi","client_id":"c1"}"#),
+            Ok(ClientFrame::Send { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_frames_say_what_is_wrong_and_keep_their_ids() {
+        assert!(parse("not json").unwrap_err().message.contains("not valid JSON"));
+        assert!(parse("[1]").unwrap_err().message.contains("JSON object"));
+        assert!(parse(r#"{"room":"a"}"#).unwrap_err().message.contains("no \"type\""));
+        let unknown = parse(r#"{"type":"dance","room":"a"}"#).unwrap_err();
+        assert!(unknown.message.contains("unknown frame type"));
+        assert_eq!(unknown.room.as_deref(), Some("a"));
+        let missing = parse(r#"{"type":"send","room":"a","client_id":"c9"}"#).unwrap_err();
+        assert!(missing.message.contains("text"), "{}", missing.message);
+        assert_eq!(missing.client_id.as_deref(), Some("c9"));
+        let wrong = parse(r#"{"type":"join","room":5}"#).unwrap_err();
+        assert_eq!(wrong.code, "bad_request");
+    }
+}

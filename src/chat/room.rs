@@ -1,0 +1,768 @@
+//! The room actor: the one place that knows which connections are in which rooms,
+//! who is online, and in what order messages go out.
+//!
+//! Messages are stored first (by the group-commit writer) and fanned out only once
+//! committed, in id order, serialized once for all recipients. A join registers the
+//! connection before its history is read and buffers what arrives meanwhile, so that
+//! history plus live messages have no gap and no duplicate.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use bytestring::ByteString;
+
+use super::fanout::{Batch, Outbox, SLOW_CONSUMER};
+use super::protocol::Frame;
+use super::protocol::{self, FrameError};
+use super::store::{StoreFailed, StoreWriter, StoredBatch};
+use crate::config::Limits;
+use crate::db::{Db, DbResult};
+use crate::errors::AppError;
+use crate::models::message::{Message, NewMessage, Page, Stored};
+use crate::models::room::{Room, RoomMember};
+use crate::models::user::PublicUser;
+
+pub type ConnId = u64;
+
+/// Typing notices from one connection in one room are relayed at most this often.
+const TYPING_EVERY: Duration = Duration::from_secs(1);
+
+// ---- messages the room actor takes ----
+
+/// A connection (WebSocket or event stream) arrives.
+#[derive(Message)]
+#[rtype(result = "ConnId")]
+pub struct Connect {
+    pub user: PublicUser,
+    pub login_id: String,
+    pub outbox: Outbox,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    pub conn: ConnId,
+}
+
+/// A validated request from a connection.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Command {
+    pub conn: ConnId,
+    pub request: Request,
+}
+
+#[derive(Debug)]
+pub enum Request {
+    Join { room: String, since: Option<i64> },
+    Leave { room: String },
+    Send { room: String, text: String, client_id: String },
+    Typing { room: String },
+    History { room: String, before: Option<i64>, limit: usize },
+    Read { room: String, message_id: i64 },
+}
+
+/// A message posted over HTTP by a user already checked to be allowed in the room.
+#[derive(Message)]
+#[rtype(result = "Result<PostedMessage, AppError>")]
+pub struct PostMessage {
+    pub room: Room,
+    pub user: PublicUser,
+    pub text: String,
+    pub client_id: String,
+}
+
+/// The stored message object (JSON) and whether this call stored it.
+pub struct PostedMessage {
+    pub json: ByteString,
+    pub created: bool,
+}
+
+/// A read marker moved (over HTTP): tell the user's connections.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReadMoved {
+    pub user_id: i64,
+    pub room: String,
+    pub message_id: i64,
+}
+
+/// A login ended: close its connections.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EndLogin {
+    pub login_id: String,
+}
+
+// ---- the actor's own state ----
+
+#[derive(Debug, Clone)]
+struct RoomInfo {
+    id: i64,
+    name: Arc<str>,
+    /// For a direct room, its two members: nobody else may enter.
+    direct_members: Option<Vec<i64>>,
+}
+
+struct Connection {
+    user: PublicUser,
+    login_id: String,
+    outbox: Outbox,
+    /// Rooms this connection joined, by name.
+    rooms: HashMap<Arc<str>, i64>,
+    last_typing: HashMap<i64, Instant>,
+}
+
+enum SubState {
+    /// The history is being read; live message frames wait here.
+    Loading {
+        generation: u64,
+        buffer: Vec<Arc<Frame>>,
+    },
+    Live,
+}
+
+struct Subscriber {
+    user_id: i64,
+    state: SubState,
+    /// Whether this subscription counts towards its user's presence in the room.
+    online: bool,
+    /// The highest message id this connection got in this room (no duplicates).
+    last_sent: i64,
+}
+
+struct RoomState {
+    info: RoomInfo,
+    subscribers: HashMap<ConnId, Subscriber>,
+    /// Users online here and how many of their connections are.
+    online: HashMap<i64, (PublicUser, usize)>,
+}
+
+/// Who waits for a message being stored.
+pub enum Waiter {
+    Connection { conn: ConnId, room: Arc<str>, client_id: String },
+    Http { room: Arc<str>, reply: tokio::sync::oneshot::Sender<Result<PostedMessage, AppError>> },
+}
+
+pub struct RoomHub {
+    db: Db,
+    limits: Limits,
+    writer: Option<StoreWriter<Waiter>>,
+    next_conn: ConnId,
+    next_generation: u64,
+    connections: HashMap<ConnId, Connection>,
+    by_user: HashMap<i64, HashSet<ConnId>>,
+    rooms: HashMap<i64, RoomState>,
+    known_rooms: HashMap<Arc<str>, RoomInfo>,
+}
+
+impl RoomHub {
+    pub fn new(db: Db, limits: Limits) -> Self {
+        RoomHub {
+            db,
+            limits,
+            writer: None,
+            next_conn: 1,
+            next_generation: 1,
+            connections: HashMap::new(),
+            by_user: HashMap::new(),
+            rooms: HashMap::new(),
+            known_rooms: HashMap::new(),
+        }
+    }
+
+    /// Sends one frame to one connection; a full queue drops the connection.
+    fn send_to(&mut self, conn: ConnId, frame: Frame) {
+        let overflow = match self.connections.get(&conn) {
+            Some(c) => c.outbox.push_frame(frame).is_err(),
+            None => return,
+        };
+        if overflow {
+            self.drop_connection(conn, SLOW_CONSUMER);
+        }
+    }
+
+    fn send_error(&mut self, conn: ConnId, error: FrameError) {
+        self.send_to(conn, Frame::plain(error.to_frame()));
+    }
+
+    /// Runs blocking database work off this thread, then `then` back on the actor.
+    fn spawn_db<T: Send + 'static>(
+        &self,
+        ctx: &mut Context<Self>,
+        work: impl FnOnce(&Db) -> T + Send + 'static,
+        then: impl FnOnce(&mut Self, &mut Context<Self>, T) + Send + 'static,
+    ) {
+        let db = self.db.clone();
+        let addr = ctx.address();
+        actix_web::rt::task::spawn_blocking(move || {
+            let result = work(&db);
+            addr.do_send(Continue(Box::new(move |hub, ctx| then(hub, ctx, result))));
+        });
+    }
+
+    // ---- joining ----
+
+    fn join(&mut self, ctx: &mut Context<Self>, conn: ConnId, name: String, since: Option<i64>) {
+        if let Some(info) = self.known_rooms.get(name.as_str()).cloned() {
+            return self.start_join(ctx, conn, info, since);
+        }
+        if crate::models::validate::room_name(&name).is_err() && !name.starts_with("dm-") {
+            return self.send_error(conn, FrameError::new("not_found", "there is no such room").in_room(&name));
+        }
+        let lookup = name.clone();
+        self.spawn_db(
+            ctx,
+            move |db| -> DbResult<Option<RoomInfo>> {
+                let mut c = db.get()?;
+                let Some(room) = Room::find_by_name(&mut c, &lookup)? else { return Ok(None) };
+                let direct_members = if room.is_direct() { Some(Room::member_ids(&mut c, room.id)?) } else { None };
+                Ok(Some(RoomInfo { id: room.id, name: Arc::from(room.name), direct_members }))
+            },
+            move |hub, ctx, result| match result {
+                Ok(Some(info)) => {
+                    hub.known_rooms.insert(info.name.clone(), info.clone());
+                    hub.start_join(ctx, conn, info, since);
+                }
+                Ok(None) => hub.send_error(conn, FrameError::new("not_found", "there is no such room").in_room(&name)),
+                Err(e) => {
+                    tracing::error!(error = %e, "room lookup failed");
+                    hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&name));
+                }
+            },
+        );
+    }
+
+    fn start_join(&mut self, ctx: &mut Context<Self>, conn: ConnId, info: RoomInfo, since: Option<i64>) {
+        let Some(connection) = self.connections.get_mut(&conn) else { return };
+        let user_id = connection.user.id;
+        if let Some(members) = &info.direct_members {
+            if !members.contains(&user_id) {
+                let error = FrameError::new("forbidden", "this direct room is private to its two members");
+                return self.send_error(conn, error.in_room(&info.name));
+            }
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        connection.rooms.insert(info.name.clone(), info.id);
+        let room = self.rooms.entry(info.id).or_insert_with(|| RoomState {
+            info: info.clone(),
+            subscribers: HashMap::new(),
+            online: HashMap::new(),
+        });
+        let subscriber = room.subscribers.entry(conn).or_insert(Subscriber {
+            user_id,
+            state: SubState::Live,
+            online: false,
+            last_sent: 0,
+        });
+        // A join again on the same connection starts over from its `since`.
+        subscriber.state = SubState::Loading { generation, buffer: Vec::new() };
+        subscriber.last_sent = 0;
+
+        let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
+        self.spawn_db(
+            ctx,
+            move |db| -> DbResult<(Vec<Message>, bool)> {
+                let mut c = db.get()?;
+                // A first join makes the user a member who has read up to now.
+                let room_top = Room::last_message_id(&mut c, room_id)?;
+                RoomMember::ensure(&mut c, room_id, user_id, room_top)?;
+                match since {
+                    Some(since) => Message::missed_since(&mut c, room_id, since, cap),
+                    // Without `since` the latest page comes; older ones are paged with `history`.
+                    None => Message::page(&mut c, room_id, Page::Latest, latest).map(|(messages, _)| (messages, false)),
+                }
+            },
+            move |hub, _, result| hub.finish_join(conn, room_id, generation, since, result),
+        );
+    }
+
+    fn finish_join(
+        &mut self,
+        conn: ConnId,
+        room_id: i64,
+        generation: u64,
+        since: Option<i64>,
+        result: DbResult<(Vec<Message>, bool)>,
+    ) {
+        let Some(room) = self.rooms.get_mut(&room_id) else { return };
+        let current = matches!(
+            room.subscribers.get(&conn),
+            Some(Subscriber { state: SubState::Loading { generation: g, .. }, .. }) if *g == generation
+        );
+        if !current {
+            return; // left, disconnected or joined again meanwhile
+        }
+        let name = room.info.name.clone();
+        let (messages, limited) = match result {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                tracing::error!(error = %e, "reading history for a join failed");
+                self.unsubscribe(conn, room_id);
+                if let Some(c) = self.connections.get_mut(&conn) {
+                    c.rooms.remove(&name);
+                }
+                return self.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&name));
+            }
+        };
+        let Some(user) = self.connections.get(&conn).map(|c| c.user.clone()) else { return };
+        let subscriber = room.subscribers.get_mut(&conn).expect("checked above");
+        let SubState::Loading { buffer, .. } = std::mem::replace(&mut subscriber.state, SubState::Live) else {
+            unreachable!("checked above")
+        };
+        let newly_online = !subscriber.online;
+        subscriber.online = true;
+        let seen = messages.last().map(|m| m.id).or(since).unwrap_or(0);
+        let backlog: Vec<Arc<Frame>> =
+            buffer.into_iter().filter(|f| f.message_id().is_none_or(|id| id > seen)).collect();
+        subscriber.last_sent = backlog.iter().filter_map(|f| f.message_id()).max().unwrap_or(seen).max(seen);
+
+        let mut presence = None;
+        if newly_online {
+            let entry = room.online.entry(user.id).or_insert_with(|| (user.clone(), 0));
+            entry.1 += 1;
+            if entry.1 == 1 && room.online.len() <= self.limits.presence_room_max {
+                presence = Some(protocol::presence_frame(&name, &user, true));
+            }
+        }
+        let members: Vec<PublicUser> = room.online.values().map(|(u, _)| u.clone()).collect();
+        let joined = protocol::joined_frame(&name, &members, &messages, limited);
+        let mut frames = vec![Arc::new(Frame::plain(joined))];
+        frames.extend(backlog);
+        self.deliver(conn, Arc::from(frames));
+        if let Some(frame) = presence {
+            self.broadcast_except_user(room_id, user.id, Frame::plain(frame));
+        }
+    }
+
+    // ---- leaving ----
+
+    /// Removes a connection from a room, announcing its user offline when it was
+    /// their last connection there.
+    fn unsubscribe(&mut self, conn: ConnId, room_id: i64) {
+        let Some(room) = self.rooms.get_mut(&room_id) else { return };
+        let Some(subscriber) = room.subscribers.remove(&conn) else { return };
+        let mut offline = None;
+        if subscriber.online {
+            if let Some(entry) = room.online.get_mut(&subscriber.user_id) {
+                entry.1 -= 1;
+                if entry.1 == 0 {
+                    let (user, _) = room.online.remove(&subscriber.user_id).expect("present");
+                    if room.online.len() < self.limits.presence_room_max {
+                        offline = Some((user.id, protocol::presence_frame(&room.info.name, &user, false)));
+                    }
+                }
+            }
+        }
+        if room.subscribers.is_empty() {
+            self.rooms.remove(&room_id);
+        } else if let Some((user_id, frame)) = offline {
+            self.broadcast_except_user(room_id, user_id, Frame::plain(frame));
+        }
+    }
+
+    fn drop_connection(&mut self, conn: ConnId, reason: &'static str) {
+        let Some(connection) = self.connections.remove(&conn) else { return };
+        if reason == SLOW_CONSUMER {
+            metrics::counter!("ws_slow_consumers_dropped_total").increment(1);
+            tracing::info!(conn, user_id = connection.user.id, "dropped a connection that stopped reading");
+        }
+        connection.outbox.close(reason);
+        if let Some(conns) = self.by_user.get_mut(&connection.user.id) {
+            conns.remove(&conn);
+            if conns.is_empty() {
+                self.by_user.remove(&connection.user.id);
+            }
+        }
+        for room_id in connection.rooms.values() {
+            self.unsubscribe(conn, *room_id);
+        }
+        metrics::gauge!("chat_connections").set(self.connections.len() as f64);
+    }
+
+    // ---- fan-out ----
+
+    /// Hands a batch to one connection (or to its join buffer while it loads).
+    fn deliver(&mut self, conn: ConnId, batch: Batch) {
+        let overflow = self.connections.get(&conn).is_some_and(|c| c.outbox.push(&batch).is_err());
+        if overflow {
+            self.drop_connection(conn, SLOW_CONSUMER);
+        }
+    }
+
+    /// Presence and typing: to every live connection in the room but the user's own.
+    fn broadcast_except_user(&mut self, room_id: i64, user_id: i64, frame: Frame) {
+        let Some(room) = self.rooms.get(&room_id) else { return };
+        let batch: Batch = Arc::from([Arc::new(frame)]);
+        let targets: Vec<ConnId> = room
+            .subscribers
+            .iter()
+            .filter(|(_, s)| s.user_id != user_id && matches!(s.state, SubState::Live))
+            .map(|(conn, _)| *conn)
+            .collect();
+        let mut slow = Vec::new();
+        for conn in targets {
+            if let Some(c) = self.connections.get(&conn) {
+                if c.outbox.push(&batch).is_err() {
+                    slow.push(conn);
+                }
+            }
+        }
+        for conn in slow {
+            self.drop_connection(conn, SLOW_CONSUMER);
+        }
+    }
+
+    /// New messages of one room, in id order, to every connection in it.
+    fn fan_out(&mut self, room_id: i64, frames: Vec<Arc<Frame>>) {
+        let Some(room) = self.rooms.get_mut(&room_id) else { return };
+        let first_id = frames.first().and_then(|f| f.message_id()).unwrap_or(0);
+        let top_id = frames.last().and_then(|f| f.message_id()).unwrap_or(0);
+        let batch: Batch = Arc::from(frames);
+        // A join's buffer holds frames for the time one history read takes.
+        let max_buffer = self.limits.outbox_capacity.saturating_mul(64);
+        let mut slow = Vec::new();
+        for (conn, subscriber) in room.subscribers.iter_mut() {
+            match &mut subscriber.state {
+                SubState::Loading { buffer, .. } => {
+                    buffer.extend(batch.iter().cloned());
+                    if buffer.len() > max_buffer {
+                        slow.push(*conn);
+                    }
+                }
+                SubState::Live => {
+                    let Some(connection) = self.connections.get(conn) else { continue };
+                    let pushed = if subscriber.last_sent < first_id {
+                        connection.outbox.push(&batch)
+                    } else {
+                        // Some of these were already sent (a join overlapped): skip them.
+                        let unseen: Vec<Arc<Frame>> = batch
+                            .iter()
+                            .filter(|f| f.message_id().is_none_or(|id| id > subscriber.last_sent))
+                            .cloned()
+                            .collect();
+                        if unseen.is_empty() {
+                            continue;
+                        }
+                        connection.outbox.push(&Arc::from(unseen))
+                    };
+                    match pushed {
+                        Ok(()) => subscriber.last_sent = subscriber.last_sent.max(top_id),
+                        Err(_) => slow.push(*conn),
+                    }
+                }
+            }
+        }
+        for conn in slow {
+            self.drop_connection(conn, SLOW_CONSUMER);
+        }
+    }
+
+    // ---- requests ----
+
+    /// The room a connection joined under this name.
+    fn joined_room(&self, conn: ConnId, name: &str) -> Option<i64> {
+        self.connections.get(&conn)?.rooms.get(name).copied()
+    }
+
+    /// Answers a request about a room the connection is not in: `not_found` when the
+    /// room does not exist, `forbidden` (join first) when it does.
+    fn refuse_not_joined(&mut self, ctx: &mut Context<Self>, conn: ConnId, name: String, client_id: Option<String>) {
+        let known = self.known_rooms.contains_key(name.as_str());
+        let lookup = name.clone();
+        let answer = move |hub: &mut RoomHub, exists: bool| {
+            let error = if exists {
+                FrameError::new("forbidden", format!("join the room {name:?} first"))
+            } else {
+                FrameError::new("not_found", "there is no such room")
+            };
+            hub.send_error(conn, error.in_room(&name).for_client_id(client_id.as_deref()));
+        };
+        if known {
+            return answer(self, true);
+        }
+        self.spawn_db(
+            ctx,
+            move |db| db.get().and_then(|mut c| Room::find_by_name(&mut c, &lookup)),
+            move |hub, _, found| answer(hub, !matches!(found, Ok(None))),
+        );
+    }
+
+    fn handle_request(&mut self, ctx: &mut Context<Self>, conn: ConnId, request: Request) {
+        match request {
+            Request::Join { room, since } => self.join(ctx, conn, room, since),
+            Request::Leave { room } => match self.joined_room(conn, &room) {
+                Some(room_id) => {
+                    if let Some(c) = self.connections.get_mut(&conn) {
+                        c.rooms.remove(room.as_str());
+                        c.last_typing.remove(&room_id);
+                    }
+                    self.unsubscribe(conn, room_id);
+                }
+                None => self.refuse_not_joined(ctx, conn, room, None),
+            },
+            Request::Send { room, text, client_id } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, Some(client_id));
+                };
+                let (user, room_name) = {
+                    let c = &self.connections[&conn];
+                    (
+                        c.user.clone(),
+                        self.rooms.get(&room_id).map_or_else(|| Arc::from(room.as_str()), |r| r.info.name.clone()),
+                    )
+                };
+                let waiter = Waiter::Connection { conn, room: room_name, client_id: client_id.clone() };
+                let message = NewMessage { room_id, user_id: user.id, nickname: user.nickname, body: text, client_id };
+                self.submit(message, waiter);
+            }
+            Request::Typing { room } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, None);
+                };
+                let Some(c) = self.connections.get_mut(&conn) else { return };
+                let now = Instant::now();
+                if c.last_typing.get(&room_id).is_some_and(|t| now.duration_since(*t) < TYPING_EVERY) {
+                    return;
+                }
+                c.last_typing.insert(room_id, now);
+                let user = c.user.clone();
+                let too_big = self.rooms.get(&room_id).is_none_or(|r| r.online.len() > self.limits.presence_room_max);
+                if !too_big {
+                    self.broadcast_except_user(room_id, user.id, Frame::plain(protocol::typing_frame(&room, &user)));
+                }
+            }
+            Request::History { room, before, limit } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, None);
+                };
+                let page = before.map_or(Page::Latest, Page::Before);
+                self.spawn_db(
+                    ctx,
+                    move |db| db.get().and_then(|mut c| Message::page(&mut c, room_id, page, limit)),
+                    move |hub, _, result| match result {
+                        Ok((messages, has_more)) => {
+                            let frame = protocol::history_frame(&room, &messages, has_more);
+                            hub.send_to(conn, Frame::plain(frame));
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "reading history failed");
+                            hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&room));
+                        }
+                    },
+                );
+            }
+            Request::Read { room, message_id } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, None);
+                };
+                let user_id = self.connections[&conn].user.id;
+                self.spawn_db(
+                    ctx,
+                    move |db| db.get().and_then(|mut c| RoomMember::mark_read(&mut c, room_id, user_id, message_id)),
+                    move |hub, _, result| match result {
+                        Ok(true) => hub.tell_devices(user_id, Some(conn), &room, message_id),
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, "moving a read marker failed");
+                            hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&room));
+                        }
+                    },
+                );
+            }
+        }
+    }
+
+    /// A read marker moved: every other connection of the user hears of it.
+    fn tell_devices(&mut self, user_id: i64, except: Option<ConnId>, room: &str, message_id: i64) {
+        let Some(conns) = self.by_user.get(&user_id) else { return };
+        let targets: Vec<ConnId> = conns.iter().copied().filter(|c| Some(*c) != except).collect();
+        if targets.is_empty() {
+            return;
+        }
+        let batch: Batch = Arc::from([Arc::new(Frame::plain(protocol::read_frame(room, message_id)))]);
+        for conn in targets {
+            if self.connections.get(&conn).is_some_and(|c| !c.outbox.is_event_stream()) {
+                self.deliver(conn, batch.clone());
+            }
+        }
+    }
+
+    fn submit(&mut self, message: NewMessage, waiter: Waiter) {
+        let Some(writer) = &self.writer else { return };
+        if let Err(waiter) = writer.submit(message, waiter) {
+            self.answer_failure(waiter);
+        }
+    }
+
+    fn answer_failure(&mut self, waiter: Waiter) {
+        match waiter {
+            Waiter::Connection { conn, room, client_id } => {
+                let error = FrameError::from_app(&AppError::Unavailable).in_room(&room).for_client_id(Some(&client_id));
+                self.send_error(conn, error);
+            }
+            Waiter::Http { reply, .. } => {
+                let _ = reply.send(Err(AppError::Unavailable));
+            }
+        }
+    }
+}
+
+/// Work finished elsewhere (a database read) continuing on the actor.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Continue(Continuation);
+
+type Continuation = Box<dyn FnOnce(&mut RoomHub, &mut Context<RoomHub>) + Send>;
+
+impl Actor for RoomHub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.writer = Some(StoreWriter::start(self.db.clone(), ctx.address().recipient()));
+    }
+}
+
+impl Handler<Continue> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Continue, ctx: &mut Context<Self>) {
+        (msg.0)(self, ctx)
+    }
+}
+
+impl Handler<Connect> for RoomHub {
+    type Result = ConnId;
+
+    fn handle(&mut self, msg: Connect, _: &mut Context<Self>) -> ConnId {
+        let conn = self.next_conn;
+        self.next_conn += 1;
+        self.by_user.entry(msg.user.id).or_default().insert(conn);
+        self.connections.insert(
+            conn,
+            Connection {
+                user: msg.user,
+                login_id: msg.login_id,
+                outbox: msg.outbox,
+                rooms: HashMap::new(),
+                last_typing: HashMap::new(),
+            },
+        );
+        metrics::gauge!("chat_connections").set(self.connections.len() as f64);
+        conn
+    }
+}
+
+impl Handler<Disconnect> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
+        self.drop_connection(msg.conn, "closed");
+    }
+}
+
+impl Handler<Command> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Command, ctx: &mut Context<Self>) {
+        self.handle_request(ctx, msg.conn, msg.request);
+    }
+}
+
+impl Handler<EndLogin> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: EndLogin, _: &mut Context<Self>) {
+        let conns: Vec<ConnId> =
+            self.connections.iter().filter(|(_, c)| c.login_id == msg.login_id).map(|(id, _)| *id).collect();
+        for conn in conns {
+            self.drop_connection(conn, "logged out");
+        }
+    }
+}
+
+impl Handler<ReadMoved> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReadMoved, _: &mut Context<Self>) {
+        self.tell_devices(msg.user_id, None, &msg.room, msg.message_id);
+    }
+}
+
+impl Handler<PostMessage> for RoomHub {
+    type Result = ResponseFuture<Result<PostedMessage, AppError>>;
+
+    fn handle(&mut self, msg: PostMessage, _: &mut Context<Self>) -> Self::Result {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let room: Arc<str> = self
+            .known_rooms
+            .get(msg.room.name.as_str())
+            .map_or_else(|| Arc::from(msg.room.name.as_str()), |r| r.name.clone());
+        let message = NewMessage {
+            room_id: msg.room.id,
+            user_id: msg.user.id,
+            nickname: msg.user.nickname,
+            body: msg.text,
+            client_id: msg.client_id,
+        };
+        self.submit(message, Waiter::Http { room, reply });
+        Box::pin(async move { answer.await.unwrap_or(Err(AppError::Unavailable)) })
+    }
+}
+
+impl Handler<StoredBatch<Waiter>> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: StoredBatch<Waiter>, _: &mut Context<Self>) {
+        // Frames per room, in commit (= id) order.
+        let mut by_room: Vec<(i64, Vec<Arc<Frame>>)> = Vec::new();
+        for (waiter, outcome) in msg.outcomes {
+            match (waiter, outcome) {
+                (Waiter::Connection { room, .. }, Ok(Stored::New(message))) => {
+                    push_frame(&mut by_room, &message, &room);
+                }
+                (Waiter::Http { room, reply }, Ok(Stored::New(message))) => {
+                    let frame = push_frame(&mut by_room, &message, &room);
+                    let json = frame.message.as_ref().map(|m| m.json.clone()).unwrap_or_default();
+                    let _ = reply.send(Ok(PostedMessage { json, created: true }));
+                }
+                (Waiter::Connection { conn, room, .. }, Ok(Stored::Existing(first))) => {
+                    // A repeat: only its sender hears of it again, with the first copy.
+                    let room = self.room_name(first.room_id).unwrap_or(room);
+                    self.send_to(conn, Frame::message(&first, &room));
+                }
+                (Waiter::Http { room, reply }, Ok(Stored::Existing(first))) => {
+                    let room = self.room_name(first.room_id).unwrap_or(room);
+                    let json = Frame::message(&first, &room).message.map(|m| m.json).unwrap_or_default();
+                    let _ = reply.send(Ok(PostedMessage { json, created: false }));
+                }
+                (waiter, Err(StoreFailed)) => self.answer_failure(waiter),
+            }
+        }
+        for (room_id, frames) in by_room {
+            metrics::counter!("chat_messages_stored_total").increment(frames.len() as u64);
+            self.fan_out(room_id, frames);
+        }
+    }
+}
+
+impl RoomHub {
+    fn room_name(&self, room_id: i64) -> Option<Arc<str>> {
+        if let Some(room) = self.rooms.get(&room_id) {
+            return Some(room.info.name.clone());
+        }
+        self.known_rooms.values().find(|r| r.id == room_id).map(|r| r.name.clone())
+    }
+}
+
+fn push_frame(by_room: &mut Vec<(i64, Vec<Arc<Frame>>)>, message: &Message, room: &str) -> Arc<Frame> {
+    let frame = Arc::new(Frame::message(message, room));
+    match by_room.iter_mut().find(|(id, _)| *id == message.room_id) {
+        Some((_, frames)) => frames.push(frame.clone()),
+        None => by_room.push((message.room_id, vec![frame.clone()])),
+    }
+    frame
+}

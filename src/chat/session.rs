@@ -1,0 +1,230 @@
+//! One actor per WebSocket connection: it keeps the heartbeat, reads and checks the
+//! client's frames, enforces the per-connection limits and writes frames out. It holds
+//! no shared state; everything about rooms is the room actor's.
+//!
+//! This file is the only one that knows the WebSocket transport (actix-web-actors), so
+//! moving to its successor (actix-ws) would touch this file alone.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::distr::{Alphanumeric, SampleString};
+
+use super::fanout::{CloseConnection, Deliver, Outbox, QueueGauge, Sink, SocketCloser};
+use super::protocol::{self, ClientFrame, FrameError};
+use super::room::{Command, ConnId, Connect, Disconnect, Request, RoomHub};
+use crate::auth::CurrentUser;
+use crate::config::Limits;
+use crate::models::validate;
+
+/// Frames other than sends (joins, history, typing…) a connection may send per second.
+const FRAMES_PER_SEC: u32 = 200;
+
+pub struct WsSession {
+    user: CurrentUser,
+    hub: Addr<RoomHub>,
+    limits: Arc<Limits>,
+    conn: Option<ConnId>,
+    last_heard: Instant,
+    sends: DefaultDirectRateLimiter,
+    frames: DefaultDirectRateLimiter,
+    gauge: QueueGauge,
+    closer: Option<SocketCloser>,
+}
+
+/// Upgrades an authenticated request to a WebSocket served by a new session actor.
+pub fn start(
+    req: &HttpRequest,
+    stream: web::Payload,
+    user: CurrentUser,
+    hub: Addr<RoomHub>,
+    limits: Arc<Limits>,
+    closer: Option<SocketCloser>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let per_sec = NonZeroU32::new(limits.send_rate_per_sec).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(limits.send_burst).unwrap_or(NonZeroU32::MIN);
+    let frames = NonZeroU32::new(FRAMES_PER_SEC).expect("positive");
+    let session = WsSession {
+        user,
+        hub,
+        conn: None,
+        last_heard: Instant::now(),
+        sends: RateLimiter::direct(Quota::per_second(per_sec).allow_burst(burst)),
+        frames: RateLimiter::direct(Quota::per_second(frames)),
+        gauge: QueueGauge::default(),
+        closer,
+        limits: limits.clone(),
+    };
+    ws::WsResponseBuilder::new(session, req, stream).frame_size(limits.max_frame_bytes).start()
+}
+
+impl WsSession {
+    fn reply_error(&self, ctx: &mut ws::WebsocketContext<Self>, error: FrameError) {
+        ctx.text(error.to_frame());
+    }
+
+    fn heartbeat(&self, ctx: &mut ws::WebsocketContext<Self>) {
+        let every = Duration::from_secs(self.limits.heartbeat_secs);
+        let timeout = Duration::from_secs(self.limits.client_timeout_secs);
+        ctx.run_interval(every, move |session, ctx| {
+            if session.last_heard.elapsed() > timeout {
+                tracing::debug!(user_id = session.user.id, "WebSocket heartbeat timed out");
+                ctx.stop();
+            } else {
+                ctx.ping(b"");
+            }
+        });
+    }
+
+    /// Checks a frame's fields and limits; what passes goes to the room actor.
+    fn request(&self, frame: ClientFrame) -> Result<Request, FrameError> {
+        Ok(match frame {
+            ClientFrame::Join { room, since } => {
+                if since.is_some_and(|s| s < 0) {
+                    return Err(FrameError::bad_request("since must be a message id (0 or more)").in_room(&room));
+                }
+                Request::Join { room, since }
+            }
+            ClientFrame::Leave { room } => Request::Leave { room },
+            ClientFrame::Send { room, text, client_id } => {
+                let client_id = client_id.unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 24));
+                let refuse = |e: FrameError| e.in_room(&room).for_client_id(Some(&client_id));
+                validate::client_id(&client_id).map_err(|e| refuse(FrameError::bad_request(e)))?;
+                let text = validate::message_text(&text, self.limits.max_text_chars)
+                    .map_err(|e| refuse(FrameError::bad_request(e)))?
+                    .to_owned();
+                if self.sends.check().is_err() {
+                    let message = format!(
+                        "slow down: at most {} messages a second (bursts of {})",
+                        self.limits.send_rate_per_sec, self.limits.send_burst
+                    );
+                    return Err(refuse(FrameError::new("rate_limited", message)));
+                }
+                Request::Send { room, text, client_id }
+            }
+            ClientFrame::Typing { room } => Request::Typing { room },
+            ClientFrame::History { room, before, limit } => {
+                if before.is_some_and(|b| b <= 0) {
+                    return Err(FrameError::bad_request("before must be a message id").in_room(&room));
+                }
+                let limit = match limit {
+                    None => self.limits.history_default,
+                    Some(l) if l < 1 => return Err(FrameError::bad_request("limit must be 1 or more").in_room(&room)),
+                    Some(l) => (l as usize).min(self.limits.history_max),
+                };
+                Request::History { room, before, limit }
+            }
+            ClientFrame::Read { room, message_id } => {
+                if message_id < 1 {
+                    return Err(FrameError::bad_request("message_id must be a message id").in_room(&room));
+                }
+                Request::Read { room, message_id }
+            }
+        })
+    }
+
+    fn handle_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let request = protocol::parse(text).and_then(|frame| {
+            // Sends have their own limit (checked with their fields); the rest share this.
+            if !matches!(frame, ClientFrame::Send { .. }) && self.frames.check().is_err() {
+                return Err(FrameError::new("rate_limited", "too many frames; slow down"));
+            }
+            self.request(frame)
+        });
+        match (request, self.conn) {
+            (Ok(request), Some(conn)) => self.hub.do_send(Command { conn, request }),
+            (Ok(_), None) => self.reply_error(ctx, FrameError::new("unavailable", "not connected yet")),
+            (Err(error), _) => self.reply_error(ctx, error),
+        }
+    }
+}
+
+impl Actor for WsSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.heartbeat(ctx);
+        let addr = ctx.address();
+        let outbox = Outbox::new(
+            Sink::WebSocket { deliver: addr.clone().recipient(), close: addr.recipient() },
+            self.gauge.clone(),
+            self.limits.outbox_capacity,
+            self.closer.take(),
+        );
+        let connect = Connect { user: self.user.public(), login_id: self.user.login_id.clone(), outbox };
+        // Frames that arrive before the room actor has registered us wait for it.
+        self.hub
+            .send(connect)
+            .into_actor(self)
+            .then(|result, session, ctx| {
+                match result {
+                    Ok(conn) => session.conn = Some(conn),
+                    Err(_) => ctx.stop(),
+                }
+                fut::ready(())
+            })
+            .wait(ctx);
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if let Some(conn) = self.conn {
+            self.hub.do_send(Disconnect { conn });
+        }
+    }
+}
+
+impl Handler<Deliver> for WsSession {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(batch): Deliver, ctx: &mut Self::Context) {
+        for frame in batch.iter() {
+            ctx.text(frame.text.clone());
+        }
+        self.gauge.written();
+    }
+}
+
+impl Handler<CloseConnection> for WsSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseConnection, ctx: &mut Self::Context) {
+        ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Policy, description: Some(msg.reason.into()) }));
+        ctx.stop();
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
+    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.last_heard = Instant::now();
+        match item {
+            Ok(ws::Message::Text(text)) => self.handle_text(&text, ctx),
+            Ok(ws::Message::Binary(_)) => {
+                self.reply_error(ctx, FrameError::bad_request("binary frames are not understood; send JSON text"))
+            }
+            Ok(ws::Message::Continuation(_)) => {
+                self.reply_error(ctx, FrameError::bad_request("fragmented frames are not supported"))
+            }
+            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
+            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Err(ws::ProtocolError::Overflow) => {
+                let limit = self.limits.max_frame_bytes;
+                self.reply_error(ctx, FrameError::new("too_large", format!("frames are limited to {limit} bytes")));
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Size, description: None }));
+                ctx.stop();
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "WebSocket protocol error");
+                ctx.stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The room list and the chat page.
+
+use actix_session::Session;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::page_context;
+use crate::auth::{self, CurrentUser, PageUser};
+use crate::errors::{AppError, PageError};
+use crate::models::message::Message;
+use crate::models::room::{Refusal, Room, RoomMember, RoomSummary, PUBLIC};
+use crate::models::user::User;
+use crate::models::validate;
+use crate::state::AppState;
+use crate::views;
+
+type PageResult = Result<HttpResponse, PageError>;
+
+/// A room the user may use, or the error PROTOCOL.md gives for it.
+pub async fn room_for(state: &AppState, name: &str, user: &CurrentUser) -> Result<Room, AppError> {
+    let (name, user_id) = (name.to_owned(), user.id);
+    match state.db.run(move |c| Room::open_for(c, &name, user_id)).await? {
+        Ok(room) => Ok(room),
+        Err(Refusal::NoSuchRoom) => Err(AppError::NotFound("there is no such room".into())),
+        Err(Refusal::Private) => Err(AppError::Forbidden("this direct room is private to its two members".into())),
+    }
+}
+
+/// Creates a public room; the error says why not (422 bad name, 409 taken).
+pub async fn create_room(state: &AppState, name: &str, user: &CurrentUser) -> Result<Room, AppError> {
+    validate::room_name(name).map_err(|e| AppError::Invalid(e.into()))?;
+    let (name, user_id) = (name.to_owned(), user.id);
+    state
+        .db
+        .run(move |c| Room::create(c, &name, PUBLIC, user_id))
+        .await?
+        .ok_or_else(|| AppError::Conflict("a room with this name already exists".into()))
+}
+
+/// The private two-person room with the user of this nickname: the room, whether this
+/// call created it, and the other person's nickname.
+pub async fn open_direct(
+    state: &AppState,
+    user: &CurrentUser,
+    nickname: &str,
+) -> Result<(Room, bool, String), AppError> {
+    let (nickname, user_id) = (nickname.trim().to_owned(), user.id);
+    state
+        .db
+        .run(move |c| {
+            let Some(partner) = User::find_by_nickname(c, &nickname)? else { return Ok(None) };
+            if partner.id == user_id {
+                return Ok(Some(Err(())));
+            }
+            let (room, created) = Room::direct_between(c, user_id, partner.id)?;
+            Ok(Some(Ok((room, created, partner.nickname))))
+        })
+        .await?
+        .ok_or_else(|| AppError::NotFound("nobody has this nickname".into()))?
+        .map_err(|()| AppError::Invalid("a direct room needs someone other than you".into()))
+}
+
+/// A room in the list page: its summary and its latest message.
+#[derive(Serialize)]
+struct RoomListItem {
+    #[serde(flatten)]
+    summary: RoomSummary,
+    preview: Option<Preview>,
+}
+
+#[derive(Serialize)]
+struct Preview {
+    nickname: String,
+    text: String,
+    sent_at: String,
+}
+
+async fn rooms_page(
+    state: &AppState,
+    session: &Session,
+    user: &CurrentUser,
+    status: StatusCode,
+    name: &str,
+    error: Option<&str>,
+) -> PageResult {
+    let user_id = user.id;
+    let (rooms, latest) = state
+        .db
+        .run(move |c| {
+            let rooms = Room::list_for(c, user_id)?;
+            let ids: Vec<i64> = rooms.iter().map(|r| r.last_message_id).filter(|id| *id > 0).collect();
+            Ok((rooms, Message::find_by_ids(c, &ids)?))
+        })
+        .await?;
+    let total_unread: i64 = rooms.iter().map(|r| r.unread).sum();
+    let items: Vec<RoomListItem> = rooms
+        .into_iter()
+        .map(|summary| {
+            let preview = latest.iter().find(|m| m.id == summary.last_message_id).map(|m| Preview {
+                nickname: m.nickname.clone(),
+                text: m.body.chars().take(120).collect(),
+                sent_at: crate::models::rfc3339(&m.created_at),
+            });
+            RoomListItem { summary, preview }
+        })
+        .collect();
+    let mut context = page_context(session, Some(user), "Rooms")?;
+    context.insert("rooms", &items);
+    context.insert("name", name);
+    context.insert("total_unread", &total_unread);
+    if let Some(error) = error {
+        context.insert("error", error);
+    }
+    Ok(views::page(status, "rooms.html", &context)?)
+}
+
+pub async fn list(state: web::Data<AppState>, session: Session, PageUser(user): PageUser) -> PageResult {
+    rooms_page(&state, &session, &user, StatusCode::OK, "", None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CreateRoomForm {
+    pub csrf_token: Option<String>,
+    pub name: String,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    PageUser(user): PageUser,
+    form: web::Form<CreateRoomForm>,
+) -> PageResult {
+    auth::verify_csrf(&session, form.csrf_token.as_deref())?;
+    let name = form.name.trim();
+    match create_room(&state, name, &user).await {
+        Ok(room) => {
+            Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/rooms/{}", room.name))).finish())
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            rooms_page(&state, &session, &user, e.status(), name, Some(&e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DirectForm {
+    pub csrf_token: Option<String>,
+    pub nickname: String,
+}
+
+pub async fn direct(
+    state: web::Data<AppState>,
+    session: Session,
+    PageUser(user): PageUser,
+    form: web::Form<DirectForm>,
+) -> PageResult {
+    auth::verify_csrf(&session, form.csrf_token.as_deref())?;
+    match open_direct(&state, &user, &form.nickname).await {
+        Ok((room, _, _)) => {
+            Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/rooms/{}", room.name))).finish())
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
+            rooms_page(&state, &session, &user, e.status(), "", Some(&e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    PageUser(user): PageUser,
+    name: web::Path<String>,
+) -> PageResult {
+    let room = room_for(&state, &name, &user).await?;
+    let title = if room.is_direct() {
+        let (room_id, user_id) = (room.id, user.id);
+        let partner = state
+            .db
+            .run(move |c| {
+                let ids = Room::member_ids(c, room_id)?;
+                let other = ids.into_iter().find(|id| *id != user_id).unwrap_or(user_id);
+                User::find(c, other)
+            })
+            .await?;
+        partner.map_or_else(|| room.name.clone(), |u| u.nickname)
+    } else {
+        room.name.clone()
+    };
+    let (room_id, user_id) = (room.id, user.id);
+    let last_read = state.db.run(move |c| RoomMember::last_read(c, room_id, user_id)).await?;
+    let mut context = page_context(&session, Some(&user), &title)?;
+    context.insert("room", &room.summary(title.clone(), 0));
+    context.insert("last_read", &last_read);
+    context.insert("max_text_chars", &state.config.limits.max_text_chars);
+    context.insert("history_page", &state.config.limits.history_default);
+    Ok(views::page(StatusCode::OK, "room.html", &context)?)
+}

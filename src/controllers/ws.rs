@@ -1,0 +1,52 @@
+//! `GET /ws`: authenticate, check the origin, hand the socket to a session actor.
+
+use std::os::fd::{BorrowedFd, RawFd};
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::auth::CurrentUser;
+use crate::chat::fanout::SocketCloser;
+use crate::chat::session;
+use crate::errors::AppError;
+use crate::state::AppState;
+
+/// The accepted socket's descriptor, recorded when the connection was accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionFd(pub RawFd);
+
+pub async fn connect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    stream: web::Payload,
+    user: CurrentUser,
+) -> Result<HttpResponse, actix_web::Error> {
+    check_origin(&state, &req)?;
+    let closer = req.conn_data::<ConnectionFd>().and_then(|fd| {
+        // SAFETY: the descriptor belongs to the connection this very request arrived on,
+        // which stays open while the request is handled; we only duplicate it.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd.0) };
+        borrowed.try_clone_to_owned().ok().map(|owned| SocketCloser::from_stream(std::net::TcpStream::from(owned)))
+    });
+    session::start(&req, stream, user, state.hub.clone(), state.limits.clone(), closer)
+}
+
+/// Browsers always send `Origin` on a WebSocket handshake; one that is not ours (or
+/// configured) is a cross-site hijacking attempt. Clients without one are not browsers.
+pub fn check_origin(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(()) };
+    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+    let allowed = if state.config.allowed_origins.is_empty() {
+        let info = req.connection_info();
+        origin == format!("{}://{}", info.scheme(), info.host())
+            || origin == format!("https://{}", info.host())
+            || origin == format!("http://{}", info.host())
+    } else {
+        state.config.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin)
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("WebSocket connections from {origin} are not allowed")))
+    }
+}

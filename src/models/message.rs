@@ -1,0 +1,309 @@
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{messages, rooms, users};
+use super::user::PublicUser;
+use crate::db::{DbConn, DbResult};
+use crate::db_run;
+
+/// A stored message with its author's nickname: everything the message object shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub room_id: i64,
+    pub user_id: i64,
+    pub nickname: String,
+    pub body: String,
+    pub client_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+type MessageRow = (i64, i64, i64, String, String, String, NaiveDateTime);
+
+impl From<MessageRow> for Message {
+    fn from((id, room_id, user_id, nickname, body, client_id, created_at): MessageRow) -> Self {
+        Message { id, room_id, user_id, nickname, body, client_id, created_at }
+    }
+}
+
+/// The message object of PROTOCOL.md, one shape everywhere.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView<'a> {
+    pub id: i64,
+    pub room: &'a str,
+    pub user: PublicUser,
+    pub text: &'a str,
+    pub client_id: &'a str,
+    pub sent_at: String,
+}
+
+impl Message {
+    pub fn view<'a>(&'a self, room: &'a str) -> MessageView<'a> {
+        MessageView {
+            id: self.id,
+            room,
+            user: PublicUser { id: self.user_id, nickname: self.nickname.clone() },
+            text: &self.body,
+            client_id: &self.client_id,
+            sent_at: super::rfc3339(&self.created_at),
+        }
+    }
+}
+
+macro_rules! message_columns {
+    () => {
+        (
+            messages::id,
+            messages::room_id,
+            messages::user_id,
+            users::nickname,
+            messages::body,
+            messages::client_id,
+            messages::created_at,
+        )
+    };
+}
+
+/// The messages already stored under some (user_id, client_id) keys, by key.
+macro_rules! existing_by_key {
+    ($c:ident, $keys:expr) => {{
+        let keys: Vec<(i64, &str)> = $keys.collect();
+        let mut user_ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        user_ids.sort_unstable();
+        user_ids.dedup();
+        let client_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        messages::table
+            .inner_join(users::table)
+            .filter(messages::user_id.eq_any(user_ids))
+            .filter(messages::client_id.eq_any(client_ids))
+            .select(message_columns!())
+            .load::<MessageRow>($c)?
+            .into_iter()
+            .map(Message::from)
+            .map(|m| ((m.user_id, m.client_id.clone()), m))
+            .collect::<HashMap<(i64, String), Message>>()
+    }};
+}
+
+/// The body of [`Message::store_batch`] for one backend; `$insert` stores the new rows
+/// and returns their ids in order.
+macro_rules! store_batch_with {
+    ($c:ident, $batch:expr, $created_at:expr, |$rows:ident| $insert:expr) => {{
+        let batch: &[NewMessage] = $batch;
+        let existing = existing_by_key!($c, batch.iter().map(|m| (m.user_id, m.client_id.as_str())));
+        // The first occurrence of each key not stored yet is new; everything else repeats.
+        let mut first_of_key: HashMap<(i64, &str), usize> = HashMap::new();
+        let mut fresh = Vec::new();
+        for (index, m) in batch.iter().enumerate() {
+            let key = (m.user_id, m.client_id.as_str());
+            if !existing.contains_key(&(m.user_id, m.client_id.clone())) && !first_of_key.contains_key(&key) {
+                first_of_key.insert(key, index);
+                fresh.push(MessageRowInsert {
+                    room_id: m.room_id,
+                    user_id: m.user_id,
+                    body: &m.body,
+                    client_id: &m.client_id,
+                    created_at: $created_at,
+                });
+            }
+        }
+        let ids: Vec<i64> = if fresh.is_empty() {
+            Vec::new()
+        } else {
+            let $rows: &[MessageRowInsert<'_>] = &fresh;
+            $insert?
+        };
+        let mut new_by_index: HashMap<usize, Message> = HashMap::new();
+        let mut room_tops: HashMap<i64, i64> = HashMap::new();
+        for (row, id) in fresh.iter().zip(&ids) {
+            let index = first_of_key[&(row.user_id, row.client_id)];
+            let m = &batch[index];
+            let top = room_tops.entry(m.room_id).or_default();
+            *top = (*top).max(*id);
+            new_by_index.insert(
+                index,
+                Message {
+                    id: *id,
+                    room_id: m.room_id,
+                    user_id: m.user_id,
+                    nickname: m.nickname.clone(),
+                    body: m.body.clone(),
+                    client_id: m.client_id.clone(),
+                    created_at: $created_at,
+                },
+            );
+        }
+        for (room_id, top) in room_tops {
+            diesel::update(rooms::table.filter(rooms::id.eq(room_id)).filter(rooms::last_message_id.lt(top)))
+                .set(rooms::last_message_id.eq(top))
+                .execute($c)?;
+        }
+        let outcomes: Vec<Stored> = batch
+            .iter()
+            .enumerate()
+            .map(|(index, m)| match new_by_index.get(&index) {
+                Some(message) => Stored::New(message.clone()),
+                None => match existing.get(&(m.user_id, m.client_id.clone())) {
+                    Some(first) => Stored::Existing(first.clone()),
+                    None => {
+                        let first = first_of_key[&(m.user_id, m.client_id.as_str())];
+                        Stored::Existing(new_by_index[&first].clone())
+                    }
+                },
+            })
+            .collect();
+        Ok::<_, diesel::result::Error>(outcomes)
+    }};
+}
+
+/// What to read of a room's history.
+#[derive(Debug, Clone, Copy)]
+pub enum Page {
+    /// The latest `limit`.
+    Latest,
+    /// The `limit` just before this id (exclusive).
+    Before(i64),
+    /// The `limit` just after this id (exclusive), optionally below a bound.
+    After(i64, Option<i64>),
+}
+
+/// A message to store, as the group-commit writer receives it.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub room_id: i64,
+    pub user_id: i64,
+    pub nickname: String,
+    pub body: String,
+    pub client_id: String,
+}
+
+/// What storing one message of a batch came to.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// Stored now.
+    New(Message),
+    /// The same sender already stored this `client_id`: here is the first copy.
+    Existing(Message),
+}
+
+impl Message {
+    /// A page of a room's history in ascending id order, and whether more exist in the
+    /// paging direction.
+    pub fn page(conn: &mut DbConn, room_id: i64, page: Page, limit: usize) -> DbResult<(Vec<Message>, bool)> {
+        let fetch = limit as i64 + 1;
+        let mut rows: Vec<Message> = db_run!(conn, |c| {
+            let query = messages::table
+                .inner_join(users::table)
+                .filter(messages::room_id.eq(room_id))
+                .select(message_columns!())
+                .limit(fetch);
+            match page {
+                Page::Latest => query.order(messages::id.desc()).load::<MessageRow>(c),
+                Page::Before(before) => {
+                    query.filter(messages::id.lt(before)).order(messages::id.desc()).load::<MessageRow>(c)
+                }
+                Page::After(after, None) => {
+                    query.filter(messages::id.gt(after)).order(messages::id.asc()).load::<MessageRow>(c)
+                }
+                Page::After(after, Some(before)) => query
+                    .filter(messages::id.gt(after))
+                    .filter(messages::id.lt(before))
+                    .order(messages::id.asc())
+                    .load::<MessageRow>(c),
+            }
+        })?
+        .into_iter()
+        .map(Message::from)
+        .collect();
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        if !matches!(page, Page::After(..)) {
+            rows.reverse();
+        }
+        Ok((rows, has_more))
+    }
+
+    /// Messages by id (for room previews), in no particular order.
+    pub fn find_by_ids(conn: &mut DbConn, ids: &[i64]) -> DbResult<Vec<Message>> {
+        db_run!(conn, |c| messages::table
+            .inner_join(users::table)
+            .filter(messages::id.eq_any(ids))
+            .select(message_columns!())
+            .load::<MessageRow>(c))
+        .map(|rows| rows.into_iter().map(Message::from).collect())
+        .map_err(Into::into)
+    }
+
+    /// What a client that has seen up to `since` missed: everything after it, or when
+    /// that is more than `cap`, the latest `cap` and `true` (limited).
+    pub fn missed_since(conn: &mut DbConn, room_id: i64, since: i64, cap: usize) -> DbResult<(Vec<Message>, bool)> {
+        let fetch = cap as i64 + 1;
+        let mut rows: Vec<Message> = db_run!(conn, |c| messages::table
+            .inner_join(users::table)
+            .filter(messages::room_id.eq(room_id))
+            .filter(messages::id.gt(since))
+            .order(messages::id.desc())
+            .limit(fetch)
+            .select(message_columns!())
+            .load::<MessageRow>(c))?
+        .into_iter()
+        .map(Message::from)
+        .collect();
+        let limited = rows.len() > cap;
+        rows.truncate(cap);
+        rows.reverse();
+        Ok((rows, limited))
+    }
+
+    /// Stores a batch in one transaction (group commit), in order. Idempotency rests on
+    /// the unique key (user_id, client_id): a key already stored, or repeated within
+    /// the batch, answers with the first copy instead of a new row.
+    pub fn store_batch(conn: &mut DbConn, batch: &[NewMessage]) -> DbResult<Vec<Stored>> {
+        let created_at = super::now();
+        db_run!(
+            conn,
+            sqlite
+                | c
+                | c.immediate_transaction(|c| {
+                    store_batch_with!(c, batch, created_at, |rows| rows
+                        .iter()
+                        .map(|row| diesel::insert_into(messages::table)
+                            .values(row)
+                            .returning(messages::id)
+                            .get_result(c))
+                        .collect::<QueryResult<Vec<i64>>>())
+                }),
+            mysql
+                | c
+                | c.transaction(|c| {
+                    // Room rows are locked first so that, across nodes, ids in a room are
+                    // committed in the order they were given out.
+                    let mut room_ids: Vec<i64> = batch.iter().map(|m| m.room_id).collect();
+                    room_ids.sort_unstable();
+                    room_ids.dedup();
+                    rooms::table.filter(rooms::id.eq_any(&room_ids)).select(rooms::id).for_update().load::<i64>(c)?;
+                    store_batch_with!(c, batch, created_at, |rows| {
+                        diesel::insert_into(messages::table).values(rows).execute(c)?;
+                        let stored = existing_by_key!(c, rows.iter().map(|r| (r.user_id, r.client_id)));
+                        Ok::<_, diesel::result::Error>(
+                            rows.iter().map(|r| stored[&(r.user_id, r.client_id.to_owned())].id).collect::<Vec<i64>>(),
+                        )
+                    })
+                })
+        )
+        .map_err(Into::into)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = messages)]
+struct MessageRowInsert<'a> {
+    room_id: i64,
+    user_id: i64,
+    body: &'a str,
+    client_id: &'a str,
+    created_at: NaiveDateTime,
+}

@@ -1,0 +1,250 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{room_members, rooms, users};
+use crate::db::{DbConn, DbResult};
+use crate::db_run;
+
+pub const PUBLIC: &str = "public";
+pub const DIRECT: &str = "direct";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rooms)]
+pub struct Room {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub last_message_id: i64,
+}
+
+/// A room as one user sees it in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomSummary {
+    pub name: String,
+    pub kind: String,
+    /// What to call the room: its name, or for a direct room the other person's nickname.
+    pub title: String,
+    pub unread: i64,
+    pub last_message_id: i64,
+}
+
+impl Room {
+    pub fn is_direct(&self) -> bool {
+        self.kind == DIRECT
+    }
+
+    pub fn find_by_name(conn: &mut DbConn, name: &str) -> DbResult<Option<Room>> {
+        db_run!(conn, |c| rooms::table.filter(rooms::name.eq(name)).select(Room::as_select()).first(c).optional())
+            .map_err(Into::into)
+    }
+
+    /// Creates a room; `Ok(None)` when the name is taken (the unique key decides).
+    pub fn create(conn: &mut DbConn, name: &str, kind: &str, created_by: i64) -> DbResult<Option<Room>> {
+        let created_at = super::now();
+        let values = (
+            rooms::name.eq(name),
+            rooms::kind.eq(kind),
+            rooms::created_by.eq(Some(created_by)),
+            rooms::created_at.eq(created_at),
+            rooms::last_message_id.eq(0i64),
+        );
+        let inserted = db_run!(
+            conn,
+            sqlite | c | diesel::insert_into(rooms::table).values(values).returning(rooms::id).get_result::<i64>(c),
+            mysql
+                | c
+                | c.transaction(|c| {
+                    diesel::insert_into(rooms::table).values(values).execute(c)?;
+                    diesel::select(super::last_insert_id()).get_result::<i64>(c)
+                })
+        );
+        match inserted {
+            Ok(id) => Ok(Some(Room {
+                id,
+                name: name.to_owned(),
+                kind: kind.to_owned(),
+                created_by: Some(created_by),
+                created_at,
+                last_message_id: 0,
+            })),
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn last_message_id(conn: &mut DbConn, room_id: i64) -> DbResult<i64> {
+        db_run!(conn, |c| rooms::table.find(room_id).select(rooms::last_message_id).first(c)).map_err(Into::into)
+    }
+
+    /// The user ids of a room's members.
+    pub fn member_ids(conn: &mut DbConn, room_id: i64) -> DbResult<Vec<i64>> {
+        db_run!(conn, |c| room_members::table
+            .filter(room_members::room_id.eq(room_id))
+            .select(room_members::user_id)
+            .load(c))
+        .map_err(Into::into)
+    }
+
+    /// The two-person room of two users: created once, whoever asks first; racing calls
+    /// meet on the unique name. Returns the room and whether this call created it.
+    pub fn direct_between(conn: &mut DbConn, a: i64, b: i64) -> DbResult<(Room, bool)> {
+        let (low, high) = if a < b { (a, b) } else { (b, a) };
+        let name = direct_room_name(low, high);
+        if let Some(room) = Room::find_by_name(conn, &name)? {
+            return Ok((room, false));
+        }
+        let created = Room::create(conn, &name, DIRECT, a)?;
+        let room = match &created {
+            Some(room) => room.clone(),
+            None => Room::find_by_name(conn, &name)?.ok_or(diesel::result::Error::NotFound)?,
+        };
+        RoomMember::ensure(conn, room.id, low, 0)?;
+        RoomMember::ensure(conn, room.id, high, 0)?;
+        Ok((room, created.is_some()))
+    }
+
+    /// Every public room and the user's direct rooms, each with the user's unread count.
+    pub fn list_for(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<RoomSummary>> {
+        let public: Vec<Room> = db_run!(conn, |c| rooms::table
+            .filter(rooms::kind.eq(PUBLIC))
+            .order(rooms::id.asc())
+            .select(Room::as_select())
+            .load(c))?;
+        let direct: Vec<Room> = db_run!(conn, |c| rooms::table
+            .inner_join(room_members::table.on(room_members::room_id.eq(rooms::id)))
+            .filter(rooms::kind.eq(DIRECT))
+            .filter(room_members::user_id.eq(user_id))
+            .order(rooms::id.asc())
+            .select(Room::as_select())
+            .load(c))?;
+        let direct_ids: Vec<i64> = direct.iter().map(|r| r.id).collect();
+        // The other member of each direct room, for its title.
+        let partners: Vec<(i64, String)> = db_run!(conn, |c| room_members::table
+            .inner_join(users::table.on(users::id.eq(room_members::user_id)))
+            .filter(room_members::room_id.eq_any(&direct_ids))
+            .filter(room_members::user_id.ne(user_id))
+            .select((room_members::room_id, users::nickname))
+            .load(c))?;
+        let unread = RoomMember::unread_counts(conn, user_id)?;
+        let summary = |room: Room| {
+            let title = if room.is_direct() {
+                partners.iter().find(|(id, _)| *id == room.id).map_or_else(|| room.name.clone(), |(_, n)| n.clone())
+            } else {
+                room.name.clone()
+            };
+            RoomSummary {
+                unread: unread.iter().find(|(id, _)| *id == room.id).map_or(0, |(_, n)| *n),
+                name: room.name,
+                kind: room.kind,
+                title,
+                last_message_id: room.last_message_id,
+            }
+        };
+        Ok(public.into_iter().chain(direct).map(summary).collect())
+    }
+}
+
+/// Why a user may not use a room.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    NoSuchRoom,
+    Private,
+}
+
+impl Room {
+    /// The room by name if this user may read and post in it: every public room, and
+    /// the direct rooms the user is one of the two members of.
+    pub fn open_for(conn: &mut DbConn, name: &str, user_id: i64) -> DbResult<Result<Room, Refusal>> {
+        let Some(room) = Room::find_by_name(conn, name)? else { return Ok(Err(Refusal::NoSuchRoom)) };
+        if room.is_direct() && !RoomMember::is_member(conn, room.id, user_id)? {
+            return Ok(Err(Refusal::Private));
+        }
+        Ok(Ok(room))
+    }
+
+    pub fn summary(&self, title: String, unread: i64) -> RoomSummary {
+        RoomSummary {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            title,
+            unread,
+            last_message_id: self.last_message_id,
+        }
+    }
+}
+
+pub fn direct_room_name(low: i64, high: i64) -> String {
+    format!("dm-{low}-{high}")
+}
+
+pub struct RoomMember;
+
+impl RoomMember {
+    /// Makes the user a member (no-op when already one), reading up to `last_read`.
+    pub fn ensure(conn: &mut DbConn, room_id: i64, user_id: i64, last_read: i64) -> DbResult<()> {
+        let values = (
+            room_members::room_id.eq(room_id),
+            room_members::user_id.eq(user_id),
+            room_members::joined_at.eq(super::now()),
+            room_members::last_read_message_id.eq(last_read),
+        );
+        db_run!(conn, |c| diesel::insert_or_ignore_into(room_members::table).values(values).execute(c))?;
+        Ok(())
+    }
+
+    pub fn is_member(conn: &mut DbConn, room_id: i64, user_id: i64) -> DbResult<bool> {
+        let found: Option<i64> = db_run!(conn, |c| room_members::table
+            .filter(room_members::room_id.eq(room_id))
+            .filter(room_members::user_id.eq(user_id))
+            .select(room_members::user_id)
+            .first(c)
+            .optional())?;
+        Ok(found.is_some())
+    }
+
+    /// The user's read marker in a room (0 when not a member).
+    pub fn last_read(conn: &mut DbConn, room_id: i64, user_id: i64) -> DbResult<i64> {
+        let marker: Option<i64> = db_run!(conn, |c| room_members::table
+            .filter(room_members::room_id.eq(room_id))
+            .filter(room_members::user_id.eq(user_id))
+            .select(room_members::last_read_message_id)
+            .first(c)
+            .optional())?;
+        Ok(marker.unwrap_or(0))
+    }
+
+    /// Moves the read marker forward (never back). True when it moved.
+    pub fn mark_read(conn: &mut DbConn, room_id: i64, user_id: i64, message_id: i64) -> DbResult<bool> {
+        let moved = db_run!(conn, |c| diesel::update(
+            room_members::table
+                .filter(room_members::room_id.eq(room_id))
+                .filter(room_members::user_id.eq(user_id))
+                .filter(room_members::last_read_message_id.lt(message_id))
+        )
+        .set(room_members::last_read_message_id.eq(message_id))
+        .execute(c))?;
+        Ok(moved > 0)
+    }
+
+    /// Unread messages per room for one user: others' messages after the read marker,
+    /// counted on the (room_id, id) index from the marker on.
+    pub fn unread_counts(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(i64, i64)>> {
+        use super::schema::messages;
+        db_run!(conn, |c| messages::table
+            .inner_join(
+                room_members::table
+                    .on(room_members::room_id.eq(messages::room_id).and(room_members::user_id.eq(user_id))),
+            )
+            .filter(messages::id.gt(room_members::last_read_message_id))
+            .filter(messages::user_id.ne(user_id))
+            .group_by(messages::room_id)
+            .select((messages::room_id, diesel::dsl::count_star()))
+            .load(c))
+        .map_err(Into::into)
+    }
+}
