@@ -76,6 +76,8 @@ pub struct Limits {
     /// member list still comes with `joined`): thousands joining must not cost everyone
     /// a frame per join.
     pub presence_room_max: usize,
+    /// Seconds between keep-alive comments on an idle event stream.
+    pub sse_keep_alive_secs: u64,
     /// Seconds between WebSocket pings.
     pub heartbeat_secs: u64,
     /// Seconds without any sign of life before a WebSocket is closed.
@@ -117,6 +119,7 @@ impl Default for Limits {
             history_max: 200,
             outbox_capacity: 256,
             presence_room_max: 500,
+            sse_keep_alive_secs: 15,
             heartbeat_secs: 5,
             client_timeout_secs: 30,
         }
@@ -214,6 +217,7 @@ impl Config {
             ("history_max", l.history_max as u64),
             ("outbox_capacity", l.outbox_capacity as u64),
             ("presence_room_max", l.presence_room_max as u64),
+            ("sse_keep_alive_secs", l.sse_keep_alive_secs),
             ("heartbeat_secs", l.heartbeat_secs),
             ("client_timeout_secs", l.client_timeout_secs),
         ];

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::controllers::{self, api, assets, auth, health, rooms, ws};
+use crate::controllers::{self, api, assets, auth, events, health, rooms, ws};
 
 /// Routes that need no session (and so skip the session store).
 pub fn public(cfg: &mut web::ServiceConfig) {
@@ -35,6 +35,7 @@ pub fn with_session(cfg: &mut web::ServiceConfig) {
                 .route("/rooms/{name}/messages", web::post().to(api::post_message))
                 .route("/rooms/{name}/read", web::post().to(api::mark_read))
                 .route("/direct", web::post().to(api::open_direct))
+                .route("/events", web::get().to(events::stream))
                 .default_service(web::to(controllers::not_found_json)),
         );
 }

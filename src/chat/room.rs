@@ -64,6 +64,15 @@ pub enum Request {
     Read { room: String, message_id: i64 },
 }
 
+/// An event stream's rooms (already checked to be open to its user), entered at once.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Subscribe {
+    pub conn: ConnId,
+    pub rooms: Vec<Room>,
+    pub since: Option<i64>,
+}
+
 /// A message posted over HTTP by a user already checked to be allowed in the room.
 #[derive(Message)]
 #[rtype(result = "Result<PostedMessage, AppError>")]
@@ -235,17 +244,11 @@ impl RoomHub {
         );
     }
 
-    fn start_join(&mut self, ctx: &mut Context<Self>, conn: ConnId, info: RoomInfo, since: Option<i64>) {
-        let Some(connection) = self.connections.get_mut(&conn) else { return };
+    /// Registers a connection in a room as loading: live message frames for it wait in
+    /// a buffer until its history has been read. Returns false if it is gone.
+    fn begin_loading(&mut self, conn: ConnId, info: &RoomInfo, generation: u64) -> bool {
+        let Some(connection) = self.connections.get_mut(&conn) else { return false };
         let user_id = connection.user.id;
-        if let Some(members) = &info.direct_members {
-            if !members.contains(&user_id) {
-                let error = FrameError::new("forbidden", "this direct room is private to its two members");
-                return self.send_error(conn, error.in_room(&info.name));
-            }
-        }
-        let generation = self.next_generation;
-        self.next_generation += 1;
         connection.rooms.insert(info.name.clone(), info.id);
         let room = self.rooms.entry(info.id).or_insert_with(|| RoomState {
             info: info.clone(),
@@ -261,7 +264,66 @@ impl RoomHub {
         // A join again on the same connection starts over from its `since`.
         subscriber.state = SubState::Loading { generation, buffer: Vec::new() };
         subscriber.last_sent = 0;
+        true
+    }
 
+    fn is_loading(&self, conn: ConnId, room_id: i64, generation: u64) -> bool {
+        self.rooms.get(&room_id).is_some_and(|room| {
+            matches!(
+                room.subscribers.get(&conn),
+                Some(Subscriber { state: SubState::Loading { generation: g, .. }, .. }) if *g == generation
+            )
+        })
+    }
+
+    /// Gives up a join whose history could not be read.
+    fn abort_loading(&mut self, conn: ConnId, room_id: i64) {
+        let name = self.rooms.get(&room_id).map(|r| r.info.name.clone());
+        self.unsubscribe(conn, room_id);
+        if let (Some(c), Some(name)) = (self.connections.get_mut(&conn), name) {
+            c.rooms.remove(&name);
+        }
+    }
+
+    /// Turns a loading subscription live: counts its user online (announcing them if
+    /// this is their first connection here) and returns the frames buffered meanwhile.
+    fn go_live(&mut self, conn: ConnId, room_id: i64) -> Vec<Arc<Frame>> {
+        let Some(user) = self.connections.get(&conn).map(|c| c.user.clone()) else { return Vec::new() };
+        let Some(room) = self.rooms.get_mut(&room_id) else { return Vec::new() };
+        let Some(subscriber) = room.subscribers.get_mut(&conn) else { return Vec::new() };
+        let buffer = match std::mem::replace(&mut subscriber.state, SubState::Live) {
+            SubState::Loading { buffer, .. } => buffer,
+            SubState::Live => Vec::new(),
+        };
+        if !subscriber.online {
+            subscriber.online = true;
+            let entry = room.online.entry(user.id).or_insert_with(|| (user.clone(), 0));
+            entry.1 += 1;
+            if entry.1 == 1 && room.online.len() <= self.limits.presence_room_max {
+                let frame = protocol::presence_frame(&room.info.name, &user, true);
+                self.broadcast_except_user(room_id, user.id, Frame::plain(frame));
+            }
+        }
+        buffer
+    }
+
+    fn set_last_sent(&mut self, conn: ConnId, room_id: i64, last_sent: i64) {
+        if let Some(subscriber) = self.rooms.get_mut(&room_id).and_then(|r| r.subscribers.get_mut(&conn)) {
+            subscriber.last_sent = last_sent;
+        }
+    }
+
+    fn start_join(&mut self, ctx: &mut Context<Self>, conn: ConnId, info: RoomInfo, since: Option<i64>) {
+        let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
+        if let Some(members) = &info.direct_members {
+            if !members.contains(&user_id) {
+                let error = FrameError::new("forbidden", "this direct room is private to its two members");
+                return self.send_error(conn, error.in_room(&info.name));
+            }
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.begin_loading(conn, &info, generation);
         let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
         self.spawn_db(
             ctx,
@@ -288,53 +350,98 @@ impl RoomHub {
         since: Option<i64>,
         result: DbResult<(Vec<Message>, bool)>,
     ) {
-        let Some(room) = self.rooms.get_mut(&room_id) else { return };
-        let current = matches!(
-            room.subscribers.get(&conn),
-            Some(Subscriber { state: SubState::Loading { generation: g, .. }, .. }) if *g == generation
-        );
-        if !current {
+        if !self.is_loading(conn, room_id, generation) {
             return; // left, disconnected or joined again meanwhile
         }
-        let name = room.info.name.clone();
+        let name = self.rooms[&room_id].info.name.clone();
         let (messages, limited) = match result {
             Ok(loaded) => loaded,
             Err(e) => {
                 tracing::error!(error = %e, "reading history for a join failed");
-                self.unsubscribe(conn, room_id);
-                if let Some(c) = self.connections.get_mut(&conn) {
-                    c.rooms.remove(&name);
-                }
+                self.abort_loading(conn, room_id);
                 return self.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&name));
             }
         };
-        let Some(user) = self.connections.get(&conn).map(|c| c.user.clone()) else { return };
-        let subscriber = room.subscribers.get_mut(&conn).expect("checked above");
-        let SubState::Loading { buffer, .. } = std::mem::replace(&mut subscriber.state, SubState::Live) else {
-            unreachable!("checked above")
-        };
-        let newly_online = !subscriber.online;
-        subscriber.online = true;
+        let buffer = self.go_live(conn, room_id);
+        // What the history already holds is not sent twice.
         let seen = messages.last().map(|m| m.id).or(since).unwrap_or(0);
         let backlog: Vec<Arc<Frame>> =
             buffer.into_iter().filter(|f| f.message_id().is_none_or(|id| id > seen)).collect();
-        subscriber.last_sent = backlog.iter().filter_map(|f| f.message_id()).max().unwrap_or(seen).max(seen);
-
-        let mut presence = None;
-        if newly_online {
-            let entry = room.online.entry(user.id).or_insert_with(|| (user.clone(), 0));
-            entry.1 += 1;
-            if entry.1 == 1 && room.online.len() <= self.limits.presence_room_max {
-                presence = Some(protocol::presence_frame(&name, &user, true));
-            }
-        }
-        let members: Vec<PublicUser> = room.online.values().map(|(u, _)| u.clone()).collect();
+        let last_sent = backlog.iter().filter_map(|f| f.message_id()).max().unwrap_or(seen).max(seen);
+        self.set_last_sent(conn, room_id, last_sent);
+        let members: Vec<PublicUser> = self.rooms[&room_id].online.values().map(|(u, _)| u.clone()).collect();
         let joined = protocol::joined_frame(&name, &members, &messages, limited);
         let mut frames = vec![Arc::new(Frame::plain(joined))];
         frames.extend(backlog);
         self.deliver(conn, Arc::from(frames));
-        if let Some(frame) = presence {
-            self.broadcast_except_user(room_id, user.id, Frame::plain(frame));
+    }
+
+    /// An event stream enters several rooms at once; what it missed since `since` comes
+    /// merged in id order, so that its last event id is a resume point for all of them.
+    fn subscribe_stream(&mut self, ctx: &mut Context<Self>, conn: ConnId, rooms: Vec<RoomInfo>, since: Option<i64>) {
+        let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        for info in &rooms {
+            self.begin_loading(conn, info, generation);
+        }
+        let room_ids: Vec<i64> = rooms.iter().map(|r| r.id).collect();
+        let cap = self.limits.resume_cap;
+        let ids = room_ids.clone();
+        self.spawn_db(
+            ctx,
+            move |db| -> DbResult<Vec<Message>> {
+                let mut c = db.get()?;
+                for room_id in &ids {
+                    let room_top = Room::last_message_id(&mut c, *room_id)?;
+                    RoomMember::ensure(&mut c, *room_id, user_id, room_top)?;
+                }
+                match since {
+                    Some(since) => Message::missed_since_in(&mut c, &ids, since, cap),
+                    None => Ok(Vec::new()),
+                }
+            },
+            move |hub, _, result| hub.finish_stream(conn, room_ids, generation, since, result),
+        );
+    }
+
+    fn finish_stream(
+        &mut self,
+        conn: ConnId,
+        room_ids: Vec<i64>,
+        generation: u64,
+        since: Option<i64>,
+        result: DbResult<Vec<Message>>,
+    ) {
+        let room_ids: Vec<i64> = room_ids.into_iter().filter(|id| self.is_loading(conn, *id, generation)).collect();
+        let history = match result {
+            Ok(history) => history,
+            Err(e) => {
+                tracing::error!(error = %e, "reading history for an event stream failed");
+                // The stream ends; its client reconnects with Last-Event-ID.
+                return self.drop_connection(conn, "storage unavailable");
+            }
+        };
+        let mut frames: Vec<Arc<Frame>> = Vec::new();
+        for message in &history {
+            if let Some(name) = self.rooms.get(&message.room_id).map(|r| r.info.name.clone()) {
+                frames.push(Arc::new(Frame::message(message, &name)));
+            }
+        }
+        let floor = since.unwrap_or(0);
+        for room_id in &room_ids {
+            let buffered = self.go_live(conn, *room_id);
+            frames.extend(buffered.into_iter().filter(|f| f.message_id().is_some_and(|id| id > floor)));
+        }
+        frames.sort_by_key(|f| f.message_id());
+        frames.dedup_by_key(|f| f.message_id());
+        for room_id in &room_ids {
+            let top = frames.iter().filter(|f| f.message.as_ref().is_some_and(|m| m.room_id == *room_id)).last();
+            let last_sent = top.and_then(|f| f.message_id()).unwrap_or(floor);
+            self.set_last_sent(conn, *room_id, last_sent);
+        }
+        if !frames.is_empty() {
+            self.deliver(conn, Arc::from(frames));
         }
     }
 
@@ -672,6 +779,22 @@ impl Handler<Command> for RoomHub {
     }
 }
 
+impl Handler<Subscribe> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) {
+        let rooms = msg
+            .rooms
+            .into_iter()
+            .map(|room| match self.known_rooms.get(room.name.as_str()) {
+                Some(info) => info.clone(),
+                None => RoomInfo { id: room.id, name: Arc::from(room.name), direct_members: None },
+            })
+            .collect();
+        self.subscribe_stream(ctx, msg.conn, rooms, msg.since);
+    }
+}
+
 impl Handler<EndLogin> for RoomHub {
     type Result = ();
 
@@ -717,16 +840,26 @@ impl Handler<StoredBatch<Waiter>> for RoomHub {
     type Result = ();
 
     fn handle(&mut self, msg: StoredBatch<Waiter>, _: &mut Context<Self>) {
-        // Frames per room, in commit (= id) order.
-        let mut by_room: Vec<(i64, Vec<Arc<Frame>>)> = Vec::new();
+        // Consecutive new messages of one room go out as one shared batch; everything
+        // leaves in commit (= id) order, so a connection in several rooms sees ids rise.
+        let mut run: Option<(i64, Vec<Arc<Frame>>)> = None;
         for (waiter, outcome) in msg.outcomes {
+            if let Ok(Stored::New(message)) = &outcome {
+                if run.as_ref().is_some_and(|(room_id, _)| *room_id != message.room_id) {
+                    self.flush_run(run.take());
+                }
+            } else {
+                self.flush_run(run.take());
+            }
             match (waiter, outcome) {
                 (Waiter::Connection { room, .. }, Ok(Stored::New(message))) => {
-                    push_frame(&mut by_room, &message, &room);
+                    let frame = Arc::new(Frame::message(&message, &room));
+                    run.get_or_insert_with(|| (message.room_id, Vec::new())).1.push(frame);
                 }
                 (Waiter::Http { room, reply }, Ok(Stored::New(message))) => {
-                    let frame = push_frame(&mut by_room, &message, &room);
+                    let frame = Arc::new(Frame::message(&message, &room));
                     let json = frame.message.as_ref().map(|m| m.json.clone()).unwrap_or_default();
+                    run.get_or_insert_with(|| (message.room_id, Vec::new())).1.push(frame);
                     let _ = reply.send(Ok(PostedMessage { json, created: true }));
                 }
                 (Waiter::Connection { conn, room, .. }, Ok(Stored::Existing(first))) => {
@@ -742,27 +875,22 @@ impl Handler<StoredBatch<Waiter>> for RoomHub {
                 (waiter, Err(StoreFailed)) => self.answer_failure(waiter),
             }
         }
-        for (room_id, frames) in by_room {
-            metrics::counter!("chat_messages_stored_total").increment(frames.len() as u64);
-            self.fan_out(room_id, frames);
-        }
+        self.flush_run(run);
     }
 }
 
 impl RoomHub {
+    fn flush_run(&mut self, run: Option<(i64, Vec<Arc<Frame>>)>) {
+        if let Some((room_id, frames)) = run {
+            metrics::counter!("chat_messages_stored_total").increment(frames.len() as u64);
+            self.fan_out(room_id, frames);
+        }
+    }
+
     fn room_name(&self, room_id: i64) -> Option<Arc<str>> {
         if let Some(room) = self.rooms.get(&room_id) {
             return Some(room.info.name.clone());
         }
         self.known_rooms.values().find(|r| r.id == room_id).map(|r| r.name.clone())
     }
-}
-
-fn push_frame(by_room: &mut Vec<(i64, Vec<Arc<Frame>>)>, message: &Message, room: &str) -> Arc<Frame> {
-    let frame = Arc::new(Frame::message(message, room));
-    match by_room.iter_mut().find(|(id, _)| *id == message.room_id) {
-        Some((_, frames)) => frames.push(frame.clone()),
-        None => by_room.push((message.room_id, vec![frame.clone()])),
-    }
-    frame
 }

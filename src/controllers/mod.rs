@@ -3,6 +3,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod events;
 pub mod health;
 pub mod rooms;
 pub mod ws;

@@ -22,13 +22,19 @@ pub async fn connect(
     user: CurrentUser,
 ) -> Result<HttpResponse, actix_web::Error> {
     check_origin(&state, &req)?;
-    let closer = req.conn_data::<ConnectionFd>().and_then(|fd| {
-        // SAFETY: the descriptor belongs to the connection this very request arrived on,
-        // which stays open while the request is handled; we only duplicate it.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd.0) };
-        borrowed.try_clone_to_owned().ok().map(|owned| SocketCloser::from_stream(std::net::TcpStream::from(owned)))
-    });
+    let closer = socket_closer(&req);
     session::start(&req, stream, user, state.hub.clone(), state.limits.clone(), closer)
+}
+
+/// A handle that can shut this request's connection down from outside, for a stream
+/// whose client stopped reading.
+pub fn socket_closer(req: &HttpRequest) -> Option<SocketCloser> {
+    let fd = req.conn_data::<ConnectionFd>()?;
+    // SAFETY: the descriptor belongs to the connection this very request arrived on,
+    // which stays open while the request is handled; we only duplicate it.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd.0) };
+    let owned = borrowed.try_clone_to_owned().ok()?;
+    Some(SocketCloser::from_stream(std::net::TcpStream::from(owned)))
 }
 
 /// Browsers always send `Origin` on a WebSocket handshake; one that is not ours (or

@@ -258,6 +258,24 @@ impl Message {
         Ok((rows, limited))
     }
 
+    /// What a client of several rooms missed since `since`, in id order, at most `cap`
+    /// (the latest ones).
+    pub fn missed_since_in(conn: &mut DbConn, room_ids: &[i64], since: i64, cap: usize) -> DbResult<Vec<Message>> {
+        let mut rows: Vec<Message> = db_run!(conn, |c| messages::table
+            .inner_join(users::table)
+            .filter(messages::room_id.eq_any(room_ids))
+            .filter(messages::id.gt(since))
+            .order(messages::id.desc())
+            .limit(cap as i64)
+            .select(message_columns!())
+            .load::<MessageRow>(c))?
+        .into_iter()
+        .map(Message::from)
+        .collect();
+        rows.reverse();
+        Ok(rows)
+    }
+
     /// Stores a batch in one transaction (group commit), in order. Idempotency rests on
     /// the unique key (user_id, client_id): a key already stored, or repeated within
     /// the batch, answers with the first copy instead of a new row.
