@@ -436,7 +436,7 @@ impl RoomHub {
         frames.sort_by_key(|f| f.message_id());
         frames.dedup_by_key(|f| f.message_id());
         for room_id in &room_ids {
-            let top = frames.iter().filter(|f| f.message.as_ref().is_some_and(|m| m.room_id == *room_id)).last();
+            let top = frames.iter().rfind(|f| f.message.as_ref().is_some_and(|m| m.room_id == *room_id));
             let last_sent = top.and_then(|f| f.message_id()).unwrap_or(floor);
             self.set_last_sent(conn, *room_id, last_sent);
         }
