@@ -609,3 +609,23 @@ impl Sse {
         }
     }
 }
+
+impl Client {
+    /// Another client on the same login (another tab of the same browser).
+    pub fn clone_session(&self, server: &TestServer) -> Client {
+        let clone = Client::new(server);
+        let url = server.url("/").parse().unwrap();
+        for cookie in self.cookie_header().split("; ").filter(|c| !c.is_empty()) {
+            clone.jar.add_cookie_str(cookie, &url);
+        }
+        Client { phone: self.phone.clone(), nickname: self.nickname.clone(), id: self.id, ..clone }
+    }
+
+    /// The same user logged in again on another device (a session of its own).
+    pub async fn another_login(&self, server: &TestServer) -> Client {
+        let device = Client::new(server);
+        let (status, body) = device.api_login(&self.phone, PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        Client { phone: self.phone.clone(), nickname: self.nickname.clone(), id: self.id, ..device }
+    }
+}
