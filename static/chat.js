@@ -1,10 +1,12 @@
 // The chat page: one WebSocket, one room. No framework, no build step.
 //
 // Promises it keeps: a message shows as pending until the server acknowledges it
-// (stored), and is re-sent with the same client_id after a failure, so it is never
-// lost nor doubled; after a dropped connection it reconnects with backoff and rejoins
-// with `since` = the last id seen; every message is shown once (de-duplicated by id);
-// text goes in with textContent, never as HTML.
+// (stored), and goes again with the same client_id after a drop or a refusal that may
+// pass (rate limit, storage unavailable), so it is never lost nor doubled; a refusal
+// that will not pass (too long, not allowed) puts the text back in the composer with
+// the reason; after a dropped connection it reconnects with backoff and rejoins with
+// `since` = the last id seen; every message is shown once (de-duplicated by id); text
+// goes in with textContent, never as HTML.
 "use strict";
 (function () {
   const root = document.getElementById("chat");
@@ -21,11 +23,13 @@
     list: document.getElementById("message-list"),
     edge: document.getElementById("history-edge"),
     loading: document.getElementById("history-loading"),
+    jump: document.getElementById("jump"),
     status: document.getElementById("status"),
     typing: document.getElementById("typing"),
+    announcer: document.getElementById("announcer"),
     form: document.getElementById("composer"),
     draft: document.getElementById("draft"),
-    send: document.getElementById("send"),
+    count: document.getElementById("draft-count"),
     error: document.getElementById("composer-error"),
     members: document.getElementById("member-list"),
     membersPanel: document.getElementById("members"),
@@ -35,7 +39,8 @@
 
   // ---- state ----
   const shown = new Map(); // message id -> <li>
-  const pending = new Map(); // client_id -> {text, li, sent: bool}
+  // client_id -> {text, li, state}: "queued" (to send), "sent" (awaiting its ack), in order.
+  const pending = new Map();
   const online = new Map(); // user id -> nickname
   const typingUntil = new Map(); // nickname -> time
   let lastId = 0; // the highest id seen: the `since` of the next join
@@ -46,9 +51,13 @@
   let joined = false;
   let attempt = 0;
   let everJoined = false;
-  let unseenWhileHidden = 0;
+  let countdown = null;
+  let unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
   let lastTypingSent = 0;
   let readSent = lastRead;
+  let holdUntil = 0; // after a refusal that may pass, sending waits until then
+  let holdTimer = null;
+  let refusals = 0; // refusals in a row, for the backoff
   const baseTitle = document.title;
 
   // ---- connection ----
@@ -58,6 +67,7 @@
   }
 
   function connect() {
+    clearInterval(countdown);
     setStatus("connecting", attempt === 0 ? "Connecting…" : "Reconnecting…");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws`);
@@ -76,11 +86,33 @@
       socket = null;
       if (event.code === 1008 && /logged out/.test(event.reason)) return location.assign("/login");
       attempt += 1;
+      // What was in flight goes again after the rejoin; until then it waits.
+      for (const p of pending.values()) {
+        if (p.state === "sent") p.state = "queued";
+        if (p.state === "queued") note(p, "waiting for the connection…");
+      }
       // Exponential backoff with jitter, capped at 15 s.
       const delay = Math.min(15000, 500 * 2 ** Math.min(attempt, 5)) * (0.75 + Math.random() / 2);
-      setStatus("offline", `Offline. Reconnecting in ${Math.ceil(delay / 1000)} s…`);
+      const at = Date.now() + delay;
+      const tick = () => {
+        const left = Math.max(1, Math.ceil((at - Date.now()) / 1000));
+        setStatus("offline", `Offline. Reconnecting in ${left} s…`);
+      };
+      tick();
+      countdown = setInterval(tick, 1000);
       setTimeout(connect, delay);
+      if (attempt >= 2) checkSession();
     });
+  }
+
+  // A socket that keeps failing may mean the login ended (the upgrade gets 401).
+  async function checkSession() {
+    try {
+      const response = await fetch("/api/me", { headers: { Accept: "application/json" } });
+      if (response.status === 401) location.assign("/login");
+    } catch (_) {
+      // The server is unreachable: keep trying to reconnect.
+    }
   }
 
   function sendFrame(frame) {
@@ -107,39 +139,50 @@
   function onJoined(frame) {
     joined = true;
     attempt = 0;
+    clearInterval(countdown);
     setStatus("online", everJoined ? "Back online" : "Online");
-    if (everJoined) setTimeout(() => { if (joined) setStatus("online", "Online"); }, 2500);
+    if (everJoined) setTimeout(() => { if (joined) setStatus("online", "Online"); }, 3000);
     const first = !everJoined;
     everJoined = true;
     online.clear();
     for (const member of frame.members) online.set(member.id, member.nickname);
     renderMembers();
     const stick = first || nearBottom();
-    for (const message of frame.messages) addMessage(message);
+    let missed = 0;
+    for (const message of frame.messages) {
+      if (addMessage(message) && !first && message.user.id !== me.id) missed += 1;
+    }
+    if (missed > 0) announce(missed === 1 ? "1 new message" : `${missed} new messages`);
     if (first) {
       hasOlder = frame.messages.length >= pageSize || !!frame.limited;
       el.edge.hidden = hasOlder;
     } else if (frame.limited) {
       hasOlder = true;
     }
+    if (first) showFirstUnread();
+    else if (stick) scrollToBottom();
     // Whatever was not acknowledged before the connection dropped goes again, with
     // its client_id, so the server stores it at most once.
-    for (const [clientId, p] of pending) {
-      if (!p.failed) transmit(clientId, p);
-    }
-    if (stick) scrollToBottom();
+    flush();
     markRead();
-    if (first && el.scroller.scrollHeight <= el.scroller.clientHeight && hasOlder) loadOlder();
+    fillScreen();
   }
 
   function onMessage(message) {
     if (message.room !== room) return;
-    const stick = nearBottom() || message.user.id === me.id;
-    addMessage(message);
+    const mine = message.user.id === me.id;
+    const stick = nearBottom() || mine;
+    if (!addMessage(message)) return;
+    if (mine) {
+      refusals = 0;
+      if (el.error.dataset.kind === "retry" && !anyHeld()) hideComposerError();
+    } else {
+      announce(`${message.user.nickname}: ${message.text}`);
+    }
     if (stick) scrollToBottom();
-    if (document.hidden && message.user.id !== me.id) {
-      unseenWhileHidden += 1;
-      document.title = `(${unseenWhileHidden}) ${baseTitle}`;
+    if (!mine && (document.hidden || !stick)) {
+      unseen += 1;
+      renderUnseen();
     }
     markRead();
   }
@@ -154,6 +197,7 @@
     for (const message of frame.messages.slice().reverse()) addMessage(message);
     // Keep what the reader was looking at in place.
     el.scroller.scrollTop += el.scroller.scrollHeight - before;
+    fillScreen();
   }
 
   function onPresence(frame) {
@@ -176,20 +220,14 @@
   }
 
   function onError(frame) {
-    if (frame.client_id && pending.has(frame.client_id)) {
-      const p = pending.get(frame.client_id);
-      if (frame.code === "unavailable" || frame.code === "rate_limited") {
-        // Not stored: the same client_id goes again shortly.
-        markPending(p, frame.code === "rate_limited" ? "Sending too fast; retrying…" : "Server busy; retrying…");
-        setTimeout(() => { if (pending.has(frame.client_id)) transmit(frame.client_id, p); }, 1500);
-      } else {
-        p.failed = true;
-        markFailed(frame.client_id, p, frame.message);
-      }
+    const p = frame.client_id && pending.get(frame.client_id);
+    if (p) {
+      if (frame.code === "unavailable" || frame.code === "rate_limited") refusedForNow(p, frame.message);
+      else refused(frame.client_id, p, frame.message);
       return;
     }
     if (frame.code === "not_found" || frame.code === "forbidden") {
-      showComposerError(frame.message);
+      showComposerError(capitalize(frame.message), "fatal");
     }
   }
 
@@ -208,8 +246,9 @@
     return after;
   }
 
+  // Shows a message once; false when it was shown already.
   function addMessage(message) {
-    if (shown.has(message.id)) return;
+    if (shown.has(message.id)) return false;
     lastId = Math.max(lastId, message.id);
     oldestId = oldestId === null ? message.id : Math.min(oldestId, message.id);
     const ack = message.user.id === me.id && pending.get(message.client_id);
@@ -221,6 +260,7 @@
     shown.set(message.id, li);
     el.list.insertBefore(li, successorOf(message.id));
     refreshSeparators();
+    return true;
   }
 
   function renderMessage(message) {
@@ -265,12 +305,14 @@
     let dividerPlaced = false;
     for (const li of Array.from(el.list.children)) {
       const day = li.dataset.day;
+      let separated = false;
       if (day && (!previous || previous.dataset.day !== day)) {
         const sep = document.createElement("li");
         sep.className = "day-separator";
         sep.setAttribute("role", "separator");
         sep.textContent = UI.dayLabel(li.dataset.sentAt);
         el.list.insertBefore(sep, li);
+        separated = true;
       }
       const id = Number(li.dataset.id || 0);
       if (!dividerPlaced && id > lastRead && lastRead > 0 && authorOf(li) !== String(me.id) && li.dataset.id) {
@@ -280,8 +322,10 @@
         divider.textContent = "New messages";
         el.list.insertBefore(divider, li);
         dividerPlaced = true;
+        separated = true;
       }
-      const continued = previous && previous.dataset.day === day && authorOf(previous) === authorOf(li) &&
+      const continued = !separated && previous && authorOf(previous) === authorOf(li) &&
+        !previous.classList.contains("failed") &&
         new Date(li.dataset.sentAt) - new Date(previous.dataset.sentAt) < 5 * 60000;
       li.classList.toggle("continued", !!continued);
       previous = li;
@@ -300,6 +344,7 @@
       avatar.setAttribute("aria-hidden", "true");
       UI.paintAvatar(avatar);
       const name = document.createElement("span");
+      name.className = "member-name";
       name.textContent = nickname + (id === me.id ? " (you)" : "");
       const dot = document.createElement("span");
       dot.className = "online-dot";
@@ -316,11 +361,51 @@
     for (const [name, until] of typingUntil) {
       if (until > now) names.push(name); else typingUntil.delete(name);
     }
-    el.typing.textContent = names.length === 0 ? "" :
+    const text = names.length === 0 ? "" :
       names.length === 1 ? `${names[0]} is typing…` :
       names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : "Several people are typing…";
+    if (el.typing.textContent !== text) el.typing.textContent = text;
   }
   setInterval(renderTyping, 1000);
+
+  // Screen readers hear new messages from a live region of their own, so that loading
+  // history or redrawing separators is not read out.
+  function announce(text) {
+    const line = document.createElement("p");
+    line.textContent = text;
+    el.announcer.appendChild(line);
+    while (el.announcer.childElementCount > 3) el.announcer.firstElementChild.remove();
+  }
+
+  // Unseen messages: in the title while the tab is hidden, on the jump button while
+  // the reader is scrolled up.
+  function renderUnseen() {
+    document.title = unseen > 0 ? `(${unseen}) ${baseTitle}` : baseTitle;
+    renderJump();
+  }
+
+  function renderJump() {
+    const away = el.scroller.scrollHeight - el.scroller.scrollTop - el.scroller.clientHeight > el.scroller.clientHeight / 2;
+    el.jump.hidden = !away && (unseen === 0 || nearBottom());
+    el.jump.textContent = unseen === 0 ? "Latest ↓" : unseen === 1 ? "1 new message ↓" : `${unseen} new messages ↓`;
+  }
+
+  function seen() {
+    renderJump();
+    if (document.hidden || !nearBottom()) return;
+    if (unseen > 0) { unseen = 0; renderUnseen(); }
+    markRead();
+  }
+
+  // On opening the page: the end of the conversation, or where the unread messages
+  // begin when they are more than a screenful.
+  function showFirstUnread() {
+    scrollToBottom();
+    const divider = el.list.querySelector(".new-divider");
+    if (divider && divider.offsetTop < el.scroller.scrollTop) {
+      el.scroller.scrollTop = Math.max(0, divider.offsetTop - 8);
+    }
+  }
 
   function nearBottom() {
     return el.scroller.scrollHeight - el.scroller.scrollTop - el.scroller.clientHeight < 80;
@@ -328,6 +413,11 @@
 
   function scrollToBottom() {
     el.scroller.scrollTop = el.scroller.scrollHeight;
+  }
+
+  // Older messages until the list fills the screen (or history ends).
+  function fillScreen() {
+    if (el.scroller.scrollHeight <= el.scroller.clientHeight + 120 && hasOlder) loadOlder();
   }
 
   // ---- sending ----
@@ -340,79 +430,137 @@
     const li = renderMessage({ id: 0, user: me, text, sent_at: new Date().toISOString() });
     li.classList.add("pending");
     delete li.dataset.id;
-    li.querySelector("time").textContent = "sending…";
+    const status = li.querySelector("time");
+    status.removeAttribute("datetime");
+    status.textContent = "sending…";
     el.list.appendChild(li);
+    refreshSeparators();
     return li;
   }
 
-  function markPending(p, note) {
-    p.li.classList.remove("failed");
-    p.li.querySelector("time").textContent = note || "sending…";
+  function note(p, text) {
+    p.li.querySelector("time").textContent = text;
   }
 
-  function markFailed(clientId, p, why) {
-    p.li.classList.add("failed");
-    const time = p.li.querySelector("time");
-    time.textContent = "not sent";
-    let row = p.li.querySelector(".failure");
-    if (!row) {
-      row = document.createElement("p");
-      row.className = "failure";
-      const reason = document.createElement("span");
-      const retry = document.createElement("button");
-      retry.type = "button";
-      retry.className = "link";
-      retry.textContent = "Edit";
-      retry.addEventListener("click", () => {
-        // The refused text goes back into the composer to fix and send again.
-        pending.delete(clientId);
-        p.li.remove();
-        el.draft.value = p.text;
-        el.draft.focus();
-        autosize();
-      });
-      row.append(reason, " ", retry);
-      p.li.querySelector(".bubble").appendChild(row);
+  function anyHeld() {
+    return Date.now() < holdUntil;
+  }
+
+  // Sends what is queued, in order, unless a refusal asked to wait.
+  function flush() {
+    if (!joined || anyHeld()) return;
+    for (const [clientId, p] of pending) {
+      if (p.state !== "queued") continue;
+      if (!sendFrame({ type: "send", room, text: p.text, client_id: clientId })) return;
+      p.state = "sent";
+      note(p, "sending…");
     }
-    row.firstChild.textContent = why;
-    showComposerError(why);
   }
 
-  function transmit(clientId, p) {
-    markPending(p);
-    p.sent = sendFrame({ type: "send", room, text: p.text, client_id: clientId });
+  // Not stored, but it may pass later: it stays in the list and goes again by itself.
+  function refusedForNow(p, why) {
+    p.state = "queued";
+    refusals += 1;
+    const delay = Math.min(10000, 1000 * 2 ** Math.min(refusals - 1, 4));
+    holdUntil = Math.max(holdUntil, Date.now() + delay);
+    note(p, "not sent yet");
+    showComposerError(`Not sent yet: ${why}. Trying again in ${Math.ceil(delay / 1000)} s; your message is kept.`, "retry");
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(flush, holdUntil - Date.now());
+  }
+
+  // Refused for good: the text goes back into the composer, with the reason, to fix.
+  function refused(clientId, p, why) {
+    pending.delete(clientId);
+    if (!el.draft.value.trim()) {
+      p.li.remove();
+      refreshSeparators();
+      el.draft.value = p.text;
+      autosize();
+      renderCount();
+    } else {
+      markFailed(p);
+    }
+    showComposerError(`Not sent: ${why}.`, "fatal");
+    el.draft.focus();
+  }
+
+  // A refused message that could not go back into a non-empty composer stays in the
+  // list, marked, with a button to edit it.
+  function markFailed(p) {
+    p.li.classList.add("failed");
+    note(p, "not sent");
+    const row = document.createElement("p");
+    row.className = "failure";
+    const edit = document.createElement("button");
+    edit.type = "button";
+    edit.className = "link";
+    edit.textContent = "Edit and resend";
+    edit.addEventListener("click", () => {
+      p.li.remove();
+      refreshSeparators();
+      el.draft.value = p.text;
+      el.draft.focus();
+      autosize();
+      renderCount();
+    });
+    row.append(edit);
+    p.li.querySelector(".bubble").appendChild(row);
   }
 
   function submit() {
     const text = el.draft.value.trim();
     if (!text) return;
-    if (Array.from(text).length > maxChars) {
-      showComposerError(`A message has at most ${maxChars} characters.`);
+    const length = Array.from(text).length;
+    if (length > maxChars) {
+      showComposerError(
+        `Too long to send: ${length.toLocaleString()} characters, and a message has at most ${maxChars.toLocaleString()}.`,
+        "fatal",
+      );
       return;
     }
     hideComposerError();
     const clientId = newClientId();
-    const p = { text, li: renderPending(text), sent: false };
+    const p = { text, li: renderPending(text), state: "queued" };
     pending.set(clientId, p);
-    transmit(clientId, p); // if offline, it goes on the next join
+    if (!joined) note(p, "waiting for the connection…");
+    flush();
     el.draft.value = "";
     autosize();
+    renderCount();
     scrollToBottom();
   }
 
-  function showComposerError(text) {
+  function showComposerError(text, kind) {
     el.error.textContent = text;
+    el.error.dataset.kind = kind;
     el.error.hidden = false;
+    el.draft.setAttribute("aria-invalid", kind === "fatal" ? "true" : "false");
   }
 
   function hideComposerError() {
     el.error.hidden = true;
     el.error.textContent = "";
+    delete el.error.dataset.kind;
+    el.draft.removeAttribute("aria-invalid");
+  }
+
+  function capitalize(text) {
+    return text ? text[0].toUpperCase() + text.slice(1) : text;
   }
 
   function autosize() {
     el.draft.style.height = "auto";
     el.draft.style.height = Math.min(el.draft.scrollHeight, 160) + "px";
+  }
+
+  // The count appears near the limit, and says by how much a draft is over it.
+  function renderCount() {
+    const length = Array.from(el.draft.value.trim()).length;
+    const show = length > maxChars * 0.9;
+    el.count.hidden = !show;
+    el.count.classList.toggle("over", length > maxChars);
+    if (show) el.count.textContent = `${length.toLocaleString()} / ${maxChars.toLocaleString()}`;
   }
 
   // ---- history and read markers ----
@@ -427,7 +575,7 @@
   }
 
   function markRead() {
-    if (document.hidden || !joined || lastId <= readSent) return;
+    if (document.hidden || !joined || lastId <= readSent || !nearBottom()) return;
     readSent = lastId;
     sendFrame({ type: "read", room, message_id: lastId });
   }
@@ -442,7 +590,10 @@
   });
   el.draft.addEventListener("input", () => {
     autosize();
-    if (!el.error.hidden && el.draft.value.length <= maxChars) hideComposerError();
+    renderCount();
+    if (el.error.dataset.kind === "fatal" && Array.from(el.draft.value.trim()).length <= maxChars) {
+      hideComposerError();
+    }
     const now = Date.now();
     if (el.draft.value.trim() && now - lastTypingSent > 2500) {
       lastTypingSent = now;
@@ -451,18 +602,25 @@
   });
   el.scroller.addEventListener("scroll", () => {
     if (el.scroller.scrollTop < 120) loadOlder();
+    seen();
+  });
+  el.jump.addEventListener("click", () => {
+    scrollToBottom();
+    seen();
+    el.draft.focus();
   });
   el.membersToggle.addEventListener("click", () => {
     const open = el.membersPanel.classList.toggle("open");
     el.membersToggle.setAttribute("aria-expanded", String(open));
   });
-  document.addEventListener("visibilitychange", () => {
-    if (!document.hidden) {
-      unseenWhileHidden = 0;
-      document.title = baseTitle;
-      markRead();
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && el.membersPanel.classList.contains("open")) {
+      el.membersPanel.classList.remove("open");
+      el.membersToggle.setAttribute("aria-expanded", "false");
+      el.membersToggle.focus();
     }
   });
+  document.addEventListener("visibilitychange", seen);
   window.addEventListener("online", () => { if (!socket) { attempt = 0; connect(); } });
 
   connect();

@@ -1,4 +1,4 @@
-// Small helpers shared by every page: avatar colours and local times.
+// Small helpers shared by every page: avatars and local times.
 "use strict";
 (function () {
   // A stable hue per name, so a person keeps their colour everywhere.
@@ -12,53 +12,71 @@
     el.style.setProperty("--hue", hue(el.dataset.name));
   }
 
+  // "Alice" -> "A", "Bob Li" -> "BL"; whole characters, so an emoji stays whole.
   function initials(name) {
-    const first = Array.from((name || "?").trim())[0] || "?";
-    return first.toUpperCase();
+    const words = (name || "").trim().split(/\s+/).filter(Boolean);
+    if (words.length === 0) return "?";
+    const first = (word) => Array.from(word)[0].toUpperCase();
+    return words.length === 1 ? first(words[0]) : first(words[0]) + first(words[words.length - 1]);
   }
 
-  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+  const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
+  const dayYearFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  const shortDayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
 
   function localTime(iso) {
     return timeFormat.format(new Date(iso));
   }
 
+  // The local calendar day of a time, as a key.
   function dayKey(iso) {
     const d = new Date(iso);
-    return d.getFullYear() + "-" + d.getMonth() + "-" + d.getDate();
+    return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate();
+  }
+
+  function daysAgo(iso) {
+    const d = new Date(iso);
+    const midnight = (t) => new Date(t.getFullYear(), t.getMonth(), t.getDate()).getTime();
+    return Math.round((midnight(new Date()) - midnight(d)) / 86400000);
   }
 
   function dayLabel(iso) {
+    const ago = daysAgo(iso);
+    if (ago === 0) return "Today";
+    if (ago === 1) return "Yesterday";
     const d = new Date(iso);
-    const today = new Date();
-    const yesterday = new Date(Date.now() - 86400000);
-    if (dayKey(iso) === dayKey(today.toISOString())) return "Today";
-    if (dayKey(iso) === dayKey(yesterday.toISOString())) return "Yesterday";
-    return dayFormat.format(d);
+    return d.getFullYear() === new Date().getFullYear() ? dayFormat.format(d) : dayYearFormat.format(d);
   }
 
-  // A short "when" for lists: the time today, else the date.
+  // A short "when" for lists: the time today, "Yesterday", else the date.
   function shortWhen(iso) {
-    const d = new Date(iso);
-    if (dayKey(iso) === dayKey(new Date().toISOString())) return localTime(iso);
-    return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+    const ago = daysAgo(iso);
+    if (ago === 0) return localTime(iso);
+    if (ago === 1) return "Yesterday";
+    return shortDayFormat.format(new Date(iso));
   }
 
   function localizeTimes(root) {
     for (const el of root.querySelectorAll("time[datetime]")) {
-      if (!el.dataset.localized) {
-        el.textContent = shortWhen(el.getAttribute("datetime"));
-        el.title = new Date(el.getAttribute("datetime")).toLocaleString();
-        el.dataset.localized = "1";
-      }
+      const iso = el.getAttribute("datetime");
+      el.textContent = shortWhen(iso);
+      el.title = new Date(iso).toLocaleString();
     }
   }
 
-  window.ChatUI = { hue, paintAvatar, initials, localTime, dayKey, dayLabel, shortWhen, localizeTimes };
+  // Avatars of people (not rooms) show their initials.
+  function paintAvatars(root) {
+    for (const el of root.querySelectorAll(".avatar[data-name]")) {
+      paintAvatar(el);
+      if (el.classList.contains("person")) el.textContent = initials(el.dataset.name);
+    }
+  }
+
+  window.ChatUI = { hue, paintAvatar, paintAvatars, initials, localTime, dayKey, dayLabel, shortWhen, localizeTimes };
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.querySelectorAll(".avatar[data-name]").forEach(paintAvatar);
+    paintAvatars(document);
     localizeTimes(document);
   });
 })();

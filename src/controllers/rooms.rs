@@ -76,13 +76,29 @@ struct Preview {
     sent_at: String,
 }
 
+/// A form on the rooms page sent back with what was typed and why it was refused, so
+/// the error shows next to its own field.
+enum Refused<'a> {
+    Create { name: &'a str, error: &'a str },
+    Direct { nickname: &'a str, error: &'a str },
+}
+
+/// An error message as a sentence under a field: capitalized, with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut text: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !text.ends_with(['.', '?', '!']) {
+        text.push('.');
+    }
+    text
+}
+
 async fn rooms_page(
     state: &AppState,
     session: &Session,
     user: &CurrentUser,
     status: StatusCode,
-    name: &str,
-    error: Option<&str>,
+    refused: Option<Refused<'_>>,
 ) -> PageResult {
     let user_id = user.id;
     let (rooms, latest) = state
@@ -107,16 +123,23 @@ async fn rooms_page(
         .collect();
     let mut context = page_context(session, Some(user), "Rooms")?;
     context.insert("rooms", &items);
-    context.insert("name", name);
     context.insert("total_unread", &total_unread);
-    if let Some(error) = error {
-        context.insert("error", error);
+    match refused {
+        Some(Refused::Create { name, error }) => {
+            context.insert("name", name);
+            context.insert("name_error", error);
+        }
+        Some(Refused::Direct { nickname, error }) => {
+            context.insert("nickname", nickname);
+            context.insert("nickname_error", error);
+        }
+        None => {}
     }
     Ok(views::page(status, "rooms.html", &context)?)
 }
 
 pub async fn list(state: web::Data<AppState>, session: Session, PageUser(user): PageUser) -> PageResult {
-    rooms_page(&state, &session, &user, StatusCode::OK, "", None).await
+    rooms_page(&state, &session, &user, StatusCode::OK, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,7 +162,8 @@ pub async fn create(
             Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/rooms/{}", room.name))).finish())
         }
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            rooms_page(&state, &session, &user, e.status(), name, Some(&e.to_string())).await
+            let error = sentence(&e.to_string());
+            rooms_page(&state, &session, &user, e.status(), Some(Refused::Create { name, error: &error })).await
         }
         Err(e) => Err(e.into()),
     }
@@ -164,7 +188,8 @@ pub async fn direct(
             Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/rooms/{}", room.name))).finish())
         }
         Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
-            rooms_page(&state, &session, &user, e.status(), "", Some(&e.to_string())).await
+            let (nickname, error) = (form.nickname.trim(), sentence(&e.to_string()));
+            rooms_page(&state, &session, &user, e.status(), Some(Refused::Direct { nickname, error: &error })).await
         }
         Err(e) => Err(e.into()),
     }
