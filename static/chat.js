@@ -34,6 +34,7 @@
     members: document.getElementById("member-list"),
     membersPanel: document.getElementById("members"),
     membersToggle: document.getElementById("members-toggle"),
+    membersClose: document.getElementById("members-close"),
     onlineCount: document.getElementById("online-count"),
   };
 
@@ -52,6 +53,7 @@
   let attempt = 0;
   let everJoined = false;
   let countdown = null;
+  let leaving = false; // the page is being left: no reconnecting
   let unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
   let lastTypingSent = 0;
   let readSent = lastRead;
@@ -84,6 +86,7 @@
     socket.addEventListener("close", (event) => {
       joined = false;
       socket = null;
+      if (leaving) return;
       if (event.code === 1008 && /logged out/.test(event.reason)) return location.assign("/login");
       attempt += 1;
       // What was in flight goes again after the rejoin; until then it waits.
@@ -609,19 +612,31 @@
     seen();
     el.draft.focus();
   });
-  el.membersToggle.addEventListener("click", () => {
-    const open = el.membersPanel.classList.toggle("open");
+  // At phone width the people list slides over the conversation.
+  function showMembers(open) {
+    el.membersPanel.classList.toggle("open", open);
     el.membersToggle.setAttribute("aria-expanded", String(open));
-  });
+    (open ? el.membersClose : el.membersToggle).focus();
+  }
+  el.membersToggle.addEventListener("click", () => showMembers(!el.membersPanel.classList.contains("open")));
+  el.membersClose.addEventListener("click", () => showMembers(false));
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && el.membersPanel.classList.contains("open")) {
-      el.membersPanel.classList.remove("open");
-      el.membersToggle.setAttribute("aria-expanded", "false");
-      el.membersToggle.focus();
-    }
+    if (event.key === "Escape" && el.membersPanel.classList.contains("open")) showMembers(false);
   });
   document.addEventListener("visibilitychange", seen);
-  window.addEventListener("online", () => { if (!socket) { attempt = 0; connect(); } });
+  window.addEventListener("online", () => { if (!socket && !leaving) { attempt = 0; connect(); } });
+  // Leaving the page ends the connection at once, so the others see us go even when the
+  // browser keeps the page for its Back button; coming back that way reconnects.
+  window.addEventListener("pagehide", () => {
+    leaving = true;
+    if (socket) socket.close(1000, "page closed");
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    leaving = false;
+    attempt = 0;
+    if (!socket) connect();
+  });
 
   connect();
   el.draft.focus();

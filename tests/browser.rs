@@ -12,6 +12,7 @@ use common::*;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use driver::*;
+use fantoccini::key::Key;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -80,29 +81,74 @@ fn date_back(server: &TestServer, first_id: i64, last_id: i64, days: u32) {
     );
 }
 
-/// What the chat page shows, message by message: id (0 while pending), author, text,
-/// and whether it is still pending.
-async fn messages(browser: &Browser) -> Vec<Value> {
-    let list = browser
-        .js("return Array.from(document.querySelectorAll('#message-list .message')).map(li => ({
-                id: Number(li.dataset.id || 0),
-                author: li.querySelector('.author').textContent,
-                text: li.querySelector('.text').textContent,
-                pending: li.classList.contains('pending'),
-            }))")
-        .await;
-    list.as_array().cloned().unwrap_or_default()
+/// The messages the chat page shows, top to bottom: `[id, author, text, pending]`
+/// (id 0 while a message is pending).
+const SHOWN: &str = "return Array.from(document.querySelectorAll('#message-list .message')).map(li => [
+    Number(li.dataset.id || 0),
+    li.querySelector('.author').textContent,
+    li.querySelector('.text').textContent,
+    li.classList.contains('pending'),
+])";
+
+/// The texts of the stored (acknowledged) messages shown, top to bottom.
+fn stored_texts(shown: &Value) -> Vec<String> {
+    let rows = shown.as_array().cloned().unwrap_or_default();
+    rows.iter().filter(|r| r[3] == false).map(|r| r[2].as_str().unwrap_or_default().to_owned()).collect()
 }
 
-/// Waits until the chat page shows a message with this text from this author.
+/// Waits until the chat page shows exactly these messages, in this order, each once,
+/// none pending, in ascending id order; returns their ids.
+async fn wait_for_exactly(browser: &Browser, texts: &[&str]) -> Vec<i64> {
+    let shown = browser
+        .wait_until(&format!("exactly the messages {texts:?}"), SHOWN, |shown| {
+            let rows = shown.as_array().cloned().unwrap_or_default();
+            rows.iter().all(|r| r[3] == false) && stored_texts(shown) == texts
+        })
+        .await;
+    let ids: Vec<i64> = shown.as_array().unwrap().iter().map(|r| r[0].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend with no repeat: {ids:?}");
+    ids
+}
+
+/// Waits until the chat page shows a stored message with this text from this author.
 async fn wait_for_message(browser: &Browser, author: &str, text: &str) {
+    let (author, text) = (author.to_owned(), text.to_owned());
+    browser
+        .wait_until(&format!("{author}'s message {text:?}"), SHOWN, |shown| {
+            let rows = shown.as_array().cloned().unwrap_or_default();
+            rows.iter().any(|r| r[1] == author.as_str() && r[2] == text.as_str() && r[3] == false)
+        })
+        .await;
+}
+
+/// Types into the message box and presses Enter.
+async fn say(browser: &Browser, text: &str) {
+    browser.find("#draft").await.send_keys(&format!("{text}{}", Key::Enter)).await.expect("type a message");
+}
+
+/// The field error shown for an input: its text, and whether it sits right under the
+/// input, inside the same field, and is tied to it for screen readers.
+async fn field_error(browser: &Browser, input: &str) -> (String, bool) {
     let script = format!(
-        "return Array.from(document.querySelectorAll('#message-list .message:not(.pending)'))
-            .some(li => li.querySelector('.author').textContent === {} && li.querySelector('.text').textContent === {})",
-        json!(author),
-        json!(text)
+        "const input = document.querySelector({input});
+         const ids = (input.getAttribute('aria-describedby') || '').split(' ');
+         const error = input.closest('.field').querySelector('.field-error');
+         if (!error) return ['', false];
+         const gap = error.getBoundingClientRect().top - input.getBoundingClientRect().bottom;
+         return [error.textContent, ids.includes(error.id) && input.getAttribute('aria-invalid') === 'true'
+             && gap >= 0 && gap < 24 && getComputedStyle(error).display !== 'none'];",
+        input = json!(input)
     );
-    browser.wait_until(&format!("{author}'s message {text:?}"), &script, |v| v == true).await;
+    let value = browser.js(&script).await;
+    (value[0].as_str().unwrap_or_default().to_owned(), value[1] == true)
+}
+
+/// The unread badge of a room in the room list ("" without one).
+fn badge_script(room: &str) -> String {
+    format!(
+        "const b = document.querySelector('a[data-room={room}] .badge'); return b ? b.firstChild.textContent : ''",
+        room = json!(room)
+    )
 }
 
 // ---- the look of it ----
@@ -168,4 +214,356 @@ async fn screenshots_of_every_page_at_phone_and_desktop_width() {
     bob_ws.send(json!({"type": "typing", "room": "lobby"})).await;
     browser.wait_for_text("#typing", "Bob Li is typing").await;
     browser.screenshot("chat-1280").await;
+}
+
+// ---- accounts ----
+
+#[tokio::test]
+async fn registering_shows_each_field_error_next_to_its_field_then_opens_the_rooms() {
+    let server = TestServer::start();
+    let driver = Driver::start();
+    let browser = driver.browser(&server.url(""), PHONE).await;
+    browser.goto("/register").await;
+    browser.fill("#phone", "12345").await;
+    browser.fill("#password", "short").await;
+    browser.fill("#password_confirm", "short").await;
+    browser.click("form[action='/register'] button[type=submit]").await;
+    browser.find("#phone-error").await;
+
+    let (text, placed) = field_error(&browser, "#phone").await;
+    assert!(text.contains("not a valid phone number"), "{text}");
+    assert!(placed, "the phone error sits under the phone field");
+    let (text, placed) = field_error(&browser, "#nickname").await;
+    assert_eq!(text, "Choose a nickname.");
+    assert!(placed, "the nickname error sits under the nickname field");
+    let (text, placed) = field_error(&browser, "#password").await;
+    assert!(text.contains("at least 8 characters"), "{text}");
+    assert!(placed, "the password error sits under the password field");
+    assert_eq!(browser.js("return document.getElementById('phone').value").await, "12345", "the phone is kept");
+    assert_eq!(browser.js("return document.getElementById('password').value").await, "", "a password never is");
+    browser.screenshot("register-errors-390").await;
+
+    let phone = fresh_phone();
+    browser.fill("#phone", &phone).await;
+    browser.fill("#nickname", "alice").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.fill("#password_confirm", "another password").await;
+    browser.click("form[action='/register'] button[type=submit]").await;
+    browser.find("#password_confirm-error").await;
+    let (text, placed) = field_error(&browser, "#password_confirm").await;
+    assert_eq!(text, "The two passwords differ.");
+    assert!(placed, "the confirmation error sits under its field");
+    assert_eq!(field_error(&browser, "#phone").await.0, "", "the fixed fields have no error left");
+    assert_eq!(browser.js("return document.getElementById('nickname').value").await, "alice");
+
+    browser.fill("#password", PASSWORD).await;
+    browser.fill("#password_confirm", PASSWORD).await;
+    browser.click("form[action='/register'] button[type=submit]").await;
+    browser.wait_for_path("/rooms").await;
+    assert_eq!(browser.text(".me-name").await, "", "the nickname is hidden at phone width");
+    assert_eq!(browser.js("return document.querySelector('.me').title").await, "Logged in as alice");
+    browser.wait_for_text("#room-list", "#lobby").await;
+}
+
+#[tokio::test]
+async fn logging_in_with_a_wrong_password_says_so_and_the_right_one_opens_the_rooms() {
+    let server = TestServer::start();
+    let alice = person(&server, "alice").await;
+    let driver = Driver::start();
+    let browser = driver.browser(&server.url(""), DESKTOP).await;
+    browser.goto("/rooms").await;
+    browser.wait_for_path("/login").await;
+
+    browser.fill("#phone", &alice.phone).await;
+    browser.fill("#password", "not the password").await;
+    browser.click("form[action='/login'] button[type=submit]").await;
+    assert_eq!(browser.text(".alert").await, "Wrong phone number or password.");
+    assert_eq!(browser.path().await, "/login");
+    assert_eq!(browser.js("return document.getElementById('phone').value").await, alice.phone.as_str());
+
+    browser.fill("#password", PASSWORD).await;
+    browser.click("form[action='/login'] button[type=submit]").await;
+    browser.wait_for_path("/rooms").await;
+    assert_eq!(browser.text(".me-name").await, "alice");
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_and_returns_to_the_login_page() {
+    let server = TestServer::start();
+    let alice = person(&server, "alice").await;
+    let driver = Driver::start();
+    let browser = driver.browser(&server.url(""), DESKTOP).await;
+    log_in(&browser, &alice).await;
+    open_room(&browser, "lobby").await;
+
+    browser.click(".topnav button[type=submit]").await;
+    browser.wait_for_path("/login").await;
+    browser.goto("/rooms/lobby").await;
+    browser.wait_for_path("/login").await;
+    let status = browser.js("return fetch('/api/me').then(r => r.status)").await;
+    assert_eq!(status, 401, "the session is over, not just the page");
+}
+
+// ---- rooms ----
+
+#[tokio::test]
+async fn the_room_list_shows_the_rooms_and_creating_one_opens_it() {
+    let server = TestServer::start();
+    let alice = person(&server, "alice").await;
+    post(&alice, "lobby", "first words 👋").await;
+    let driver = Driver::start();
+    let browser = driver.browser(&server.url(""), DESKTOP).await;
+    log_in(&browser, &alice).await;
+    let lobby = browser.text("a[data-room=lobby]").await;
+    assert!(lobby.contains("#lobby") && lobby.contains("alice: first words 👋"), "{lobby}");
+    let time = browser.js("return document.querySelector('a[data-room=lobby] time').textContent").await;
+    assert!(time.as_str().unwrap().contains(':'), "the preview has a local time of day: {time}");
+
+    browser.fill("#room-name", "Team Talk").await;
+    browser.click("form[action='/rooms'] button[type=submit]").await;
+    browser.find("#room-name-error").await;
+    let (text, placed) = field_error(&browser, "#room-name").await;
+    assert!(text.starts_with("A room name is 1 to 64 lowercase letters"), "{text}");
+    assert!(placed, "the error sits under the name field");
+    assert_eq!(browser.js("return document.getElementById('room-name').value").await, "Team Talk");
+
+    browser.fill("#room-name", "team-talk").await;
+    browser.click("form[action='/rooms'] button[type=submit]").await;
+    browser.wait_for_path("/rooms/team-talk").await;
+    assert_eq!(browser.text("#chat-title").await, "#team-talk");
+    browser.wait_for_text("#status", "Online").await;
+    assert_eq!(browser.text("#history-edge").await, "This is the beginning of the conversation.");
+
+    browser.click("a.back").await;
+    browser.wait_for_path("/rooms").await;
+    browser.wait_for_text("#room-list", "#team-talk").await;
+    browser.fill("#room-name", "team-talk").await;
+    browser.click("form[action='/rooms'] button[type=submit]").await;
+    browser.find("#room-name-error").await;
+    assert_eq!(field_error(&browser, "#room-name").await, ("A room with this name already exists.".into(), true));
+}
+
+// ---- chatting ----
+
+#[tokio::test]
+async fn two_people_chat_both_ways_and_see_each_other_type_come_and_go() {
+    let server = TestServer::start();
+    let (alice, bob) = (person(&server, "alice").await, person(&server, "bob").await);
+    let driver = Driver::start();
+    let (a, b) = (driver.browser(&server.url(""), DESKTOP).await, driver.browser(&server.url(""), PHONE).await);
+    log_in(&a, &alice).await;
+    log_in(&b, &bob).await;
+    open_room(&a, "lobby").await;
+    open_room(&b, "lobby").await;
+
+    // Presence: each sees the other online (at phone width, behind the People button).
+    a.wait_for_text("#member-list", "bob").await;
+    b.wait_for_text("#online-count", "2").await;
+    assert!(!b.find("#members").await.is_displayed().await.unwrap(), "the list is folded away on a phone");
+    b.click("#members-toggle").await;
+    assert!(b.find("#members").await.is_displayed().await.unwrap());
+    assert!(b.text("#member-list").await.contains("alice"));
+    b.screenshot("chat-people-390").await;
+    b.click("#members-close").await;
+    assert!(!b.find("#members").await.is_displayed().await.unwrap(), "and closes again");
+
+    // Typing, then the message, to the other and back to the sender once.
+    a.find("#draft").await.send_keys("hello bob 👋").await.unwrap();
+    b.wait_for_text("#typing", "alice is typing…").await;
+    a.keys(&Key::Enter.to_string()).await;
+    wait_for_message(&b, "alice", "hello bob 👋").await;
+    wait_for_exactly(&a, &["hello bob 👋"]).await;
+    assert_eq!(a.js("return document.getElementById('draft').value").await, "", "the draft is cleared once sent");
+    b.wait_for_text("#announcer", "alice: hello bob 👋").await;
+
+    // Shift+Enter starts a new line; the Send button sends.
+    let two_lines = format!("hi alice!{}{}{}how are you?", Key::Shift, Key::Enter, Key::Null);
+    b.find("#draft").await.send_keys(&two_lines).await.unwrap();
+    b.click("#send").await;
+    wait_for_message(&a, "bob", "hi alice!\nhow are you?").await;
+    a.wait_for_text("#announcer", "bob: hi alice!").await;
+    let a_ids = wait_for_exactly(&a, &["hello bob 👋", "hi alice!\nhow are you?"]).await;
+    let b_ids = wait_for_exactly(&b, &["hello bob 👋", "hi alice!\nhow are you?"]).await;
+    assert_eq!(a_ids, b_ids, "both see the same messages");
+
+    // What the page shows around a message: the sender's initials and a local time.
+    let details = a
+        .js("const li = document.querySelector('#message-list .message:not(.mine)');
+             return [li.querySelector('.avatar').textContent, li.querySelector('time').textContent,
+                     document.querySelector('.day-separator').textContent]")
+        .await;
+    assert_eq!(details[0], "B");
+    assert!(details[1].as_str().unwrap().contains(':'), "a local time of day: {details}");
+    assert_eq!(details[2], "Today");
+
+    // Bob leaves: Alice sees him go.
+    b.goto("/rooms").await;
+    a.wait_until("bob to leave the member list", "return document.getElementById('member-list').textContent", |t| {
+        !t.as_str().unwrap_or_default().contains("bob")
+    })
+    .await;
+    assert_eq!(a.js("return document.getElementById('online-count').textContent").await, "1");
+}
+
+#[tokio::test]
+async fn scrolling_back_loads_older_history_until_the_beginning() {
+    let server = TestServer::start_with(&[
+        ("CHATROOM_LIMITS_HISTORY_DEFAULT", "20"),
+        ("CHATROOM_LIMITS_SEND_RATE_PER_SEC", "1000"),
+        ("CHATROOM_LIMITS_SEND_BURST", "1000"),
+    ]);
+    let (alice, bob) = (person(&server, "alice").await, person(&server, "bob").await);
+    let texts: Vec<String> = (1..=75).map(|i| format!("message {i}")).collect();
+    for text in &texts {
+        post(&bob, "lobby", text).await;
+    }
+    let driver = Driver::start();
+    let browser = driver.browser(&server.url(""), PHONE).await;
+    log_in(&browser, &alice).await;
+    open_room(&browser, "lobby").await;
+    wait_for_message(&browser, "bob", "message 75").await;
+    let first = stored_texts(&browser.js(SHOWN).await);
+    assert!(first.len() < 75 && first.last().unwrap() == "message 75", "the latest page first: {first:?}");
+    assert!(!browser.find("#history-edge").await.is_displayed().await.unwrap());
+
+    // Scroll to the top, again and again, as a reader going back in time would.
+    browser
+        .wait_until(
+            "the whole history after scrolling back",
+            "const s = document.getElementById('messages'); s.scrollTop = 0;
+             return [document.querySelectorAll('#message-list .message').length,
+                     !document.getElementById('history-edge').hidden]",
+            |v| v[0] == 75 && v[1] == true,
+        )
+        .await;
+    let all: Vec<&str> = texts.iter().map(String::as_str).collect();
+    wait_for_exactly(&browser, &all).await;
+    assert_eq!(browser.js("return document.querySelectorAll('.day-separator').length").await, 1);
+}
+
+#[tokio::test]
+async fn after_a_server_restart_the_page_reconnects_by_itself_with_nothing_missing_or_doubled() {
+    let mut server = TestServer::start();
+    let (alice, bob, carol) =
+        (person(&server, "alice").await, person(&server, "bob").await, person(&server, "carol").await);
+    let driver = Driver::start();
+    let (a, b) = (driver.browser(&server.url(""), DESKTOP).await, driver.browser(&server.url(""), PHONE).await);
+    log_in(&a, &alice).await;
+    log_in(&b, &bob).await;
+    open_room(&a, "lobby").await;
+    open_room(&b, "lobby").await;
+    say(&a, "before the restart").await;
+    wait_for_message(&b, "alice", "before the restart").await;
+
+    server.kill();
+    a.wait_for_text("#status", "Offline").await;
+    b.wait_for_text("#status", "Offline").await;
+    // Written while the server is down: it waits, visibly, and goes once it is back.
+    say(&a, "written while offline").await;
+    a.wait_for_text("#message-list .pending time", "waiting for the connection").await;
+
+    server.restart();
+    post(&carol, "lobby", "posted while they were reconnecting").await;
+    a.wait_for_text("#status", "Online").await;
+    b.wait_for_text("#status", "Online").await;
+    let expected = ["before the restart", "posted while they were reconnecting", "written while offline"];
+    let a_ids = wait_for_exactly(&a, &expected).await;
+    let b_ids = wait_for_exactly(&b, &expected).await;
+    assert_eq!(a_ids, b_ids);
+    let (_, stored) = carol.get_json("/api/rooms/lobby/messages").await;
+    let stored: Vec<&str> =
+        stored["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(stored, expected, "stored once each");
+
+    say(&b, "and we carry on").await;
+    wait_for_message(&a, "bob", "and we carry on").await;
+}
+
+#[tokio::test]
+async fn a_direct_room_opens_from_the_room_list_and_only_the_two_of_them_get_in() {
+    let server = TestServer::start();
+    let (alice, bob, carol) =
+        (person(&server, "alice").await, person(&server, "bob").await, person(&server, "carol").await);
+    let driver = Driver::start();
+    let (a, b) = (driver.browser(&server.url(""), DESKTOP).await, driver.browser(&server.url(""), DESKTOP).await);
+    log_in(&a, &alice).await;
+    log_in(&b, &bob).await;
+
+    a.fill("#direct-nickname", "nobody").await;
+    a.click("form[action='/direct'] button[type=submit]").await;
+    a.find("#direct-nickname-error").await;
+    assert_eq!(field_error(&a, "#direct-nickname").await, ("Nobody has this nickname.".into(), true));
+
+    a.fill("#direct-nickname", "bob").await;
+    a.click("form[action='/direct'] button[type=submit]").await;
+    a.wait_until("a direct room", "return location.pathname", |p| p.as_str().unwrap().starts_with("/rooms/dm-")).await;
+    assert_eq!(a.text("#chat-title").await, "bob");
+    a.wait_for_text("#status", "Online").await;
+    say(&a, "just between us").await;
+    wait_for_exactly(&a, &["just between us"]).await;
+    let room = a.path().await.trim_start_matches("/rooms/").to_owned();
+
+    // Bob's open room list shows the new conversation, unread, without a reload.
+    let link = format!("a[data-room={room}]");
+    b.wait_for_text(&link, "alice").await;
+    b.wait_until("the unread badge", &badge_script(&room), |v| v == "1").await;
+    b.click(&link).await;
+    b.wait_for_text("#status", "Online").await;
+    assert_eq!(b.text("#chat-title").await, "alice");
+    wait_for_exactly(&b, &["just between us"]).await;
+    say(&b, "agreed").await;
+    wait_for_message(&a, "bob", "agreed").await;
+
+    let page = carol.get(&format!("/rooms/{room}")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "a third person is kept out");
+}
+
+#[tokio::test]
+async fn unread_badges_and_the_title_count_follow_new_and_read_messages() {
+    let server = TestServer::start();
+    let (alice, bob) = (person(&server, "alice").await, person(&server, "bob").await);
+    post(&alice, "lobby", "already read").await;
+    let driver = Driver::start();
+    let b = driver.browser(&server.url(""), PHONE).await;
+    log_in(&b, &bob).await;
+    open_room(&b, "lobby").await; // Bob is a member from here on
+    b.goto("/rooms").await;
+    assert_eq!(b.js(&badge_script("lobby")).await, "");
+    assert_eq!(b.js("return document.title").await, "Rooms · chatroom");
+
+    post(&alice, "lobby", "are you there?").await;
+    b.wait_until("a badge of 1", &badge_script("lobby"), |v| v == "1").await;
+    post(&alice, "lobby", "news: the release is out 🎉").await;
+    b.wait_until("a badge of 2", &badge_script("lobby"), |v| v == "2").await;
+    b.wait_until("the count in the title", "return document.title", |t| t == "(2) Rooms · chatroom").await;
+    b.wait_for_text("a[data-room=lobby] .room-preview", "alice: news: the release is out 🎉").await;
+
+    b.click("a[data-room=lobby]").await;
+    b.wait_for_text("#status", "Online").await;
+    wait_for_exactly(&b, &["already read", "are you there?", "news: the release is out 🎉"]).await;
+    let after_divider = b
+        .js("const d = document.querySelector('.new-divider');
+             return d ? d.nextElementSibling.querySelector('.text').textContent : null")
+        .await;
+    assert_eq!(after_divider, "are you there?", "the divider sits above the first unread message");
+
+    // While the tab is hidden, the chat page's title counts what comes in.
+    b.js("window.open('/rooms', 'other')").await;
+    let handles = b.client.windows().await.unwrap();
+    let chat = b.client.window().await.unwrap();
+    let other = handles.into_iter().find(|h| *h != chat).unwrap();
+    b.client.switch_to_window(other).await.unwrap();
+    b.wait_until("the chat tab to be hidden", "return window.opener.document.hidden", |v| v == true).await;
+    post(&alice, "lobby", "one more").await;
+    b.wait_until("the hidden chat tab to count it", "return window.opener.document.title", |t| {
+        t == "(1) lobby · chatroom"
+    })
+    .await;
+    b.wait_until("the unread badge on the other tab", &badge_script("lobby"), |v| v == "1").await;
+    b.client.close_window().await.unwrap();
+    b.client.switch_to_window(chat).await.unwrap();
+
+    b.goto("/rooms").await;
+    b.wait_until("no badge once read", &badge_script("lobby"), |v| v == "").await;
+    assert_eq!(b.js("return document.title").await, "Rooms · chatroom");
 }
