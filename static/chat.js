@@ -441,8 +441,10 @@
     return li;
   }
 
+  // The line above a pending message says where it is; a problem keeps it in view.
   function note(p, text) {
     p.li.querySelector("time").textContent = text;
+    p.li.classList.toggle("waiting", text !== "sending…");
   }
 
   function anyHeld() {
@@ -552,9 +554,14 @@
     return text ? text[0].toUpperCase() + text.slice(1) : text;
   }
 
+  // The message box grows with its text up to a limit, then scrolls.
   function autosize() {
-    el.draft.style.height = "auto";
-    el.draft.style.height = Math.min(el.draft.scrollHeight, 160) + "px";
+    const draft = el.draft;
+    draft.style.height = "auto";
+    const border = draft.offsetHeight - draft.clientHeight;
+    const height = Math.min(draft.scrollHeight + border, 160);
+    draft.style.height = height + "px";
+    draft.style.overflowY = draft.scrollHeight + border > 160 ? "auto" : "hidden";
   }
 
   // The count appears near the limit, and says by how much a draft is over it.

@@ -51,6 +51,7 @@
       meta.appendChild(badge);
     }
     badge.replaceChildren(unread > 999 ? "999+" : String(unread), span("sr-only", " unread"));
+    badge.setAttribute("aria-label", `${unread} unread`);
   }
 
   async function renderPreview(link, room) {

@@ -567,3 +567,133 @@ async fn unread_badges_and_the_title_count_follow_new_and_read_messages() {
     b.wait_until("no badge once read", &badge_script("lobby"), |v| v == "").await;
     assert_eq!(b.js("return document.title").await, "Rooms · chatroom");
 }
+
+// ---- what a person expects ----
+
+/// Records every text the composer's error line shows from now on (into
+/// `window.shownErrors`), so a short-lived notice is still seen by the test.
+const RECORD_ERRORS: &str = "window.shownErrors = [];
+    const line = document.getElementById('composer-error');
+    new MutationObserver(() => { if (!line.hidden && line.textContent) window.shownErrors.push(line.textContent); })
+        .observe(line, {childList: true, characterData: true, subtree: true, attributes: true});";
+
+#[tokio::test]
+async fn a_refused_send_says_why_and_keeps_the_text() {
+    let server = TestServer::start_with(&[
+        ("CHATROOM_LIMITS_MAX_TEXT_CHARS", "40"),
+        ("CHATROOM_LIMITS_SEND_RATE_PER_SEC", "1"),
+        ("CHATROOM_LIMITS_SEND_BURST", "1"),
+    ]);
+    let alice = person(&server, "alice").await;
+    let driver = Driver::start();
+    let browser = driver.browser(&server.url(""), PHONE).await;
+    log_in(&browser, &alice).await;
+    open_room(&browser, "lobby").await;
+    let draft = "return document.getElementById('draft').value";
+
+    // Too long: the reason, the count, and the text stays to be shortened.
+    let long = "This message is far too long for this room.";
+    say(&browser, long).await;
+    let error = browser.wait_for_text("#composer-error", "Too long to send").await;
+    assert_eq!(error, "Too long to send: 43 characters, and a message has at most 40.");
+    assert_eq!(browser.js(draft).await, long, "the draft is kept");
+    assert_eq!(browser.text("#draft-count").await, "43 / 40");
+    assert_eq!(stored_texts(&browser.js(SHOWN).await), Vec::<String>::new(), "nothing was sent");
+    browser.screenshot("chat-too-long-390").await;
+    browser.fill("#draft", "Short enough.").await;
+    assert!(!browser.find("#composer-error").await.is_displayed().await.unwrap(), "the error goes once fixed");
+    browser.keys(&Key::Enter.to_string()).await;
+    wait_for_exactly(&browser, &["Short enough."]).await;
+
+    // Over the rate limit: told why; the message waits and goes by itself, once.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // a fresh token, so "one" passes
+    browser.js(RECORD_ERRORS).await;
+    say(&browser, &format!("one{}two", Key::Enter)).await;
+    wait_for_exactly(&browser, &["Short enough.", "one", "two"]).await;
+    let shown = browser.js("return window.shownErrors").await;
+    let shown: Vec<&str> = shown.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(
+        shown.iter().any(|t| t.starts_with("Not sent yet: slow down") && t.ends_with("your message is kept.")),
+        "the refusal was shown: {shown:?}"
+    );
+    browser
+        .wait_until("the notice to go", "return document.getElementById('composer-error').hidden", |v| v == true)
+        .await;
+
+    // Storage unavailable: the same, until the database is back.
+    exec_sql(&server.db, "ALTER TABLE messages RENAME TO messages_away", "RENAME TABLE messages TO messages_away");
+    say(&browser, "three").await;
+    let error = browser.wait_for_text("#composer-error", "temporarily unavailable").await;
+    assert!(error.starts_with("Not sent yet: ") && error.ends_with("your message is kept."), "{error}");
+    let pending = browser.text("#message-list .pending .text").await;
+    assert_eq!(pending, "three", "the message is kept, waiting");
+    browser.screenshot("chat-refused-390").await;
+    exec_sql(&server.db, "ALTER TABLE messages_away RENAME TO messages", "RENAME TABLE messages_away TO messages");
+    wait_for_exactly(&browser, &["Short enough.", "one", "two", "three"]).await;
+    let (_, stored) = alice.get_json("/api/rooms/lobby/messages").await;
+    assert_eq!(stored["messages"].as_array().unwrap().len(), 4, "each stored once: {stored}");
+}
+
+/// Whether every form control on the page has a name a screen reader can say.
+const UNLABELLED: &str = "return Array.from(document.querySelectorAll('input:not([type=hidden]), textarea, button, a'))
+    .filter(e => e.getClientRects().length > 0)
+    .filter(e => !((e.labels && e.labels.length) || e.getAttribute('aria-label') || e.textContent.trim()))
+    .map(e => e.outerHTML)";
+
+#[tokio::test]
+async fn the_keyboard_alone_logs_in_opens_a_room_and_sends() {
+    let server = TestServer::start();
+    let (alice, bob) = (person(&server, "alice").await, person(&server, "bob").await);
+    let driver = Driver::start();
+    let browser = driver.browser(&server.url(""), DESKTOP).await;
+    let focused = "const e = document.activeElement; return e.id || e.getAttribute('href') || e.textContent.trim()";
+
+    browser.goto("/register").await;
+    assert_eq!(browser.js(UNLABELLED).await, json!([]), "every control on /register has a label");
+    browser.goto("/login").await;
+    assert_eq!(browser.js(UNLABELLED).await, json!([]), "every control on /login has a label");
+    assert_eq!(browser.js(focused).await, "phone", "the page starts in the first field");
+    browser.keys(&format!("{}{}", alice.phone, Key::Tab)).await;
+    assert_eq!(browser.js(focused).await, "password");
+    browser.keys(&format!("{PASSWORD}{}", Key::Tab)).await;
+    assert_eq!(browser.js(focused).await, "Log in", "then the button");
+    browser.keys(&Key::Enter.to_string()).await;
+    browser.wait_for_path("/rooms").await;
+    assert_eq!(browser.js(UNLABELLED).await, json!([]), "every control on /rooms has a label");
+
+    // From the top of the page: the skip link first, then the header, then the rooms.
+    browser.js("document.activeElement.blur()").await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .unwrap();
+    assert_eq!(browser.js(focused).await, "#main", "a skip link comes first");
+    let mut order = Vec::new();
+    for _ in 0..6 {
+        browser.keys(&Key::Tab.to_string()).await;
+        order.push(browser.js(focused).await.as_str().unwrap().to_owned());
+        if order.last().unwrap() == "/rooms/lobby" {
+            break;
+        }
+    }
+    assert_eq!(order, ["/", "/rooms", "Log out", "/rooms/lobby"], "header first, then the room list");
+    browser.keys(&Key::Enter.to_string()).await;
+    browser.wait_for_path("/rooms/lobby").await;
+    browser.wait_for_text("#status", "Online").await;
+    assert_eq!(browser.js(UNLABELLED).await, json!([]), "every control on the chat page has a label");
+    assert_eq!(browser.js(focused).await, "draft", "the chat page starts in the message box");
+    browser.keys(&format!("typed, not clicked{}", Key::Enter)).await;
+    wait_for_exactly(&browser, &["typed, not clicked"]).await;
+    browser.keys(&Key::Tab.to_string()).await;
+    assert_eq!(browser.js(focused).await, "send", "then the Send button");
+
+    // Someone else's message is announced through the live region.
+    let live = browser.js("return document.getElementById('announcer').getAttribute('aria-live')").await;
+    assert_eq!(live, "polite");
+    post(&bob, "lobby", "did you get this?").await;
+    browser.wait_for_text("#announcer", "bob: did you get this?").await;
+}

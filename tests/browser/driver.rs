@@ -247,9 +247,4 @@ impl Browser {
             .unwrap_or(Value::Null);
         format!("{url}:\n{}", text.as_str().unwrap_or_default())
     }
-
-    /// Ends the browser (its window and process).
-    pub async fn close(self) {
-        let _ = self.client.close().await;
-    }
 }
