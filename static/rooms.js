@@ -61,10 +61,16 @@
     if (!response.ok) return;
     const [message] = (await response.json()).messages;
     if (!message) return;
+    // "You:" before our own words; the sender's name in a public room only.
     const preview = link.querySelector(".room-preview");
-    const who = document.createElement("b");
-    who.textContent = `${message.user.nickname}:`;
-    preview.replaceChildren(who, " ", message.text);
+    const mine = message.user.nickname === list.dataset.me;
+    if (mine || room.kind !== "direct") {
+      const who = document.createElement("b");
+      who.textContent = mine ? "You:" : `${message.user.nickname}:`;
+      preview.replaceChildren(who, " ", message.text);
+    } else {
+      preview.replaceChildren(message.text);
+    }
     const meta = link.querySelector(".room-meta");
     let time = meta.querySelector("time");
     if (!time) {

@@ -315,7 +315,7 @@ async fn the_room_list_shows_the_rooms_and_creating_one_opens_it() {
     let browser = driver.browser(&server.url(""), DESKTOP).await;
     log_in(&browser, &alice).await;
     let lobby = browser.text("a[data-room=lobby]").await;
-    assert!(lobby.contains("#lobby") && lobby.contains("alice: first words 👋"), "{lobby}");
+    assert!(lobby.contains("#lobby") && lobby.contains("You: first words 👋"), "{lobby}");
     let time = browser.js("return document.querySelector('a[data-room=lobby] time').textContent").await;
     assert!(time.as_str().unwrap().contains(':'), "the preview has a local time of day: {time}");
 
@@ -455,6 +455,12 @@ async fn after_a_server_restart_the_page_reconnects_by_itself_with_nothing_missi
     say(&a, "before the restart").await;
     wait_for_message(&b, "alice", "before the restart").await;
 
+    // Every state the status line goes through, as the person would see it.
+    a.js("window.statuses = [];
+          const status = document.getElementById('status');
+          new MutationObserver(() => window.statuses.push(status.textContent))
+              .observe(status, {childList: true, characterData: true, subtree: true});")
+        .await;
     server.kill();
     a.wait_for_text("#status", "Offline").await;
     b.wait_for_text("#status", "Offline").await;
@@ -470,6 +476,14 @@ async fn after_a_server_restart_the_page_reconnects_by_itself_with_nothing_missi
     let a_ids = wait_for_exactly(&a, &expected).await;
     let b_ids = wait_for_exactly(&b, &expected).await;
     assert_eq!(a_ids, b_ids);
+    let statuses = a.js("return window.statuses").await;
+    let statuses: Vec<&str> = statuses.as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let seen = |prefix: &str| statuses.iter().position(|s| s.starts_with(prefix));
+    let (offline, reconnecting, back) = (seen("Offline. Reconnecting in"), seen("Reconnecting…"), seen("Back online"));
+    assert!(
+        offline.is_some() && offline < reconnecting && reconnecting < back,
+        "offline, then reconnecting, then back: {statuses:?}"
+    );
     let (_, stored) = carol.get_json("/api/rooms/lobby/messages").await;
     let stored: Vec<&str> =
         stored["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
