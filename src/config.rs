@@ -43,6 +43,11 @@ pub struct Config {
     pub workers: usize,
     /// Log filter in `tracing` syntax, e.g. `info` or `chatroom=debug,info`.
     pub log: String,
+    /// Redis for running several nodes (`redis://127.0.0.1:6379`); empty = one node.
+    pub redis_url: String,
+    /// Seconds a node's presence claims live in Redis without renewal: the users of a
+    /// node that died go offline within this time.
+    pub presence_ttl_secs: u64,
     pub limits: Limits,
 }
 
@@ -99,6 +104,8 @@ impl Default for Config {
             trust_forwarded_for: false,
             workers: 0,
             log: "info".into(),
+            redis_url: String::new(),
+            presence_ttl_secs: 15,
             limits: Limits::default(),
         }
     }
@@ -194,6 +201,13 @@ impl Config {
         }
         if self.database_pool_size == 0 {
             return bad("database_pool_size must be at least 1".into());
+        }
+        let redis = self.redis_url.trim();
+        if !(redis.is_empty() || redis.starts_with("redis://") || redis.starts_with("rediss://")) {
+            return bad(format!("redis_url must start with redis:// or rediss:// (got {:?})", redact(redis)));
+        }
+        if self.presence_ttl_secs < 2 {
+            return bad("presence_ttl_secs must be at least 2".into());
         }
         if self.session_ttl_hours == 0 {
             return bad("session_ttl_hours must be at least 1".into());

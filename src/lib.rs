@@ -71,8 +71,12 @@ fn load_or_create_session_key(data_dir: &Path) -> Result<Key, String> {
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file =
-                options.open(&path).map_err(|e| format!("cannot create the session key {}: {e}", path.display()))?;
+            let mut file = match options.open(&path) {
+                Ok(file) => file,
+                // Another node sharing this data directory made it first.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return load_or_create_session_key(data_dir),
+                Err(e) => return Err(format!("cannot create the session key {}: {e}", path.display())),
+            };
             file.write_all(key.master())
                 .and_then(|()| file.sync_all())
                 .map_err(|e| format!("cannot write the session key {}: {e}", path.display()))?;
@@ -97,7 +101,31 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("bcrypt failed: {e}"))?
     };
-    let hub = actix::Actor::start(chat::room::RoomHub::new(db.clone(), config.limits.clone()));
+    let (broker, cluster_events) = if config.redis_url.trim().is_empty() {
+        (chat::broker::Broker::InProcess, None)
+    } else {
+        let node = rand::distr::SampleString::sample_string(&rand::distr::Alphanumeric, &mut rand::rng(), 12);
+        let ttl = Duration::from_secs(config.presence_ttl_secs);
+        let (broker, events) = chat::broker::connect_redis(config.redis_url.trim(), node.clone(), ttl).await?;
+        tracing::info!(node = %node, "clustered through Redis");
+        (broker, Some(events))
+    };
+    // Read after subscribing: everything up to here is in the database, everything
+    // after arrives as events (or is read back when one goes missing).
+    let sequence_top = {
+        let db = db.clone();
+        db::blocking(move || db.get().and_then(|mut c| models::message::Message::sequence_top(&mut c)))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot read the message sequence: {e}"))?
+    };
+    let hub = actix::Actor::start(chat::room::RoomHub::new(
+        db.clone(),
+        config.limits.clone(),
+        broker,
+        sequence_top,
+        cluster_events,
+    ));
     let http_send_quota = governor::Quota::per_second(
         std::num::NonZeroU32::new(config.limits.send_rate_per_sec).expect("validated positive"),
     )

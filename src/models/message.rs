@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{messages, rooms, users};
+use super::schema::{message_sequence, messages, rooms, users};
 use super::user::PublicUser;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
@@ -93,6 +93,8 @@ macro_rules! existing_by_key {
 macro_rules! store_batch_with {
     ($c:ident, $batch:expr, $created_at:expr, |$rows:ident| $insert:expr) => {{
         let batch: &[NewMessage] = $batch;
+        // The chain position before this batch (the MySQL arm has locked it).
+        let mut prev: i64 = message_sequence::table.find(1).select(message_sequence::last_message_id).first($c)?;
         let existing = existing_by_key!($c, batch.iter().map(|m| (m.user_id, m.client_id.as_str())));
         // The first occurrence of each key not stored yet is new; everything else repeats.
         let mut first_of_key: HashMap<(i64, &str), usize> = HashMap::new();
@@ -116,25 +118,29 @@ macro_rules! store_batch_with {
             let $rows: &[MessageRowInsert<'_>] = &fresh;
             $insert?
         };
-        let mut new_by_index: HashMap<usize, Message> = HashMap::new();
+        let mut new_by_index: HashMap<usize, (Message, i64)> = HashMap::new();
         let mut room_tops: HashMap<i64, i64> = HashMap::new();
         for (row, id) in fresh.iter().zip(&ids) {
             let index = first_of_key[&(row.user_id, row.client_id)];
             let m = &batch[index];
             let top = room_tops.entry(m.room_id).or_default();
             *top = (*top).max(*id);
-            new_by_index.insert(
-                index,
-                Message {
-                    id: *id,
-                    room_id: m.room_id,
-                    user_id: m.user_id,
-                    nickname: m.nickname.clone(),
-                    body: m.body.clone(),
-                    client_id: m.client_id.clone(),
-                    created_at: $created_at,
-                },
-            );
+            let message = Message {
+                id: *id,
+                room_id: m.room_id,
+                user_id: m.user_id,
+                nickname: m.nickname.clone(),
+                body: m.body.clone(),
+                client_id: m.client_id.clone(),
+                created_at: $created_at,
+            };
+            new_by_index.insert(index, (message, prev));
+            prev = *id;
+        }
+        if !ids.is_empty() {
+            diesel::update(message_sequence::table.find(1))
+                .set(message_sequence::last_message_id.eq(prev))
+                .execute($c)?;
         }
         for (room_id, top) in room_tops {
             diesel::update(rooms::table.filter(rooms::id.eq(room_id)).filter(rooms::last_message_id.lt(top)))
@@ -145,12 +151,12 @@ macro_rules! store_batch_with {
             .iter()
             .enumerate()
             .map(|(index, m)| match new_by_index.get(&index) {
-                Some(message) => Stored::New(message.clone()),
+                Some((message, prev)) => Stored::New { message: message.clone(), prev: *prev },
                 None => match existing.get(&(m.user_id, m.client_id.clone())) {
                     Some(first) => Stored::Existing(first.clone()),
                     None => {
                         let first = first_of_key[&(m.user_id, m.client_id.as_str())];
-                        Stored::Existing(new_by_index[&first].clone())
+                        Stored::Existing(new_by_index[&first].0.clone())
                     }
                 },
             })
@@ -183,8 +189,8 @@ pub struct NewMessage {
 /// What storing one message of a batch came to.
 #[derive(Debug, Clone)]
 pub enum Stored {
-    /// Stored now.
-    New(Message),
+    /// Stored now, right after `prev` in the commit order of all messages.
+    New { message: Message, prev: i64 },
     /// The same sender already stored this `client_id`: here is the first copy.
     Existing(Message),
 }
@@ -224,6 +230,27 @@ impl Message {
             rows.reverse();
         }
         Ok((rows, has_more))
+    }
+
+    /// The last message id in commit order, across all rooms.
+    pub fn sequence_top(conn: &mut DbConn) -> DbResult<i64> {
+        db_run!(conn, |c| message_sequence::table.find(1).select(message_sequence::last_message_id).first(c))
+            .map_err(Into::into)
+    }
+
+    /// Messages committed after `after`, in id (= commit) order, in any room: what a
+    /// node missed of the chain.
+    pub fn chain_after(conn: &mut DbConn, after: i64, limit: usize) -> DbResult<Vec<(Message, String)>> {
+        db_run!(conn, |c| messages::table
+            .inner_join(users::table)
+            .inner_join(rooms::table)
+            .filter(messages::id.gt(after))
+            .order(messages::id.asc())
+            .limit(limit as i64)
+            .select((message_columns!(), rooms::name))
+            .load::<(MessageRow, String)>(c))
+        .map(|rows| rows.into_iter().map(|(m, room)| (Message::from(m), room)).collect())
+        .map_err(Into::into)
     }
 
     /// Messages by id (for room previews), in no particular order.
@@ -297,12 +324,9 @@ impl Message {
             mysql
                 | c
                 | c.transaction(|c| {
-                    // Room rows are locked first so that, across nodes, ids in a room are
-                    // committed in the order they were given out.
-                    let mut room_ids: Vec<i64> = batch.iter().map(|m| m.room_id).collect();
-                    room_ids.sort_unstable();
-                    room_ids.dedup();
-                    rooms::table.filter(rooms::id.eq_any(&room_ids)).select(rooms::id).for_update().load::<i64>(c)?;
+                    // The sequence row is locked before any id is given out, so that across
+                    // nodes ids are committed in increasing order, one batch at a time.
+                    message_sequence::table.find(1).select(message_sequence::id).for_update().first::<i32>(c)?;
                     store_batch_with!(c, batch, created_at, |rows| {
                         diesel::insert_into(messages::table).values(rows).execute(c)?;
                         let stored = existing_by_key!(c, rows.iter().map(|r| (r.user_id, r.client_id)));

@@ -54,4 +54,11 @@ diesel::joinable!(messages -> users (user_id));
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, rooms, room_members, messages, sessions);
+diesel::allow_tables_to_appear_in_same_query!(users, rooms, room_members, messages, sessions, message_sequence);
+
+diesel::table! {
+    message_sequence (id) {
+        id -> Integer,
+        last_message_id -> BigInt,
+    }
+}

@@ -1,6 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::schema::users;
 use crate::db::{DbConn, DbResult};
@@ -17,7 +17,7 @@ pub struct User {
 }
 
 /// What other people may see of a user: never the phone number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable)]
 pub struct PublicUser {
     pub id: i64,
     pub nickname: String,

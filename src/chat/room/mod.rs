@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use bytestring::ByteString;
 
+mod cluster;
+mod sequence;
+
+use super::broker::{Broker, ClusterEvent};
 use super::fanout::{Batch, Outbox, SLOW_CONSUMER};
 use super::protocol::Frame;
 use super::protocol::{self, FrameError};
@@ -23,6 +27,7 @@ use crate::errors::AppError;
 use crate::models::message::{Message, NewMessage, Page, Stored};
 use crate::models::room::{Room, RoomMember};
 use crate::models::user::PublicUser;
+use sequence::{Chained, Sequencer};
 
 pub type ConnId = u64;
 
@@ -147,6 +152,14 @@ struct RoomState {
     subscribers: HashMap<ConnId, Subscriber>,
     /// Users online here and how many of their connections are.
     online: HashMap<i64, (PublicUser, usize)>,
+    /// Users online in this room through other nodes only.
+    remote_online: HashMap<i64, PublicUser>,
+}
+
+impl RoomState {
+    fn members(&self) -> Vec<PublicUser> {
+        self.online.values().map(|(u, _)| u.clone()).chain(self.remote_online.values().cloned()).collect()
+    }
 }
 
 /// Who waits for a message being stored.
@@ -158,6 +171,12 @@ pub enum Waiter {
 pub struct RoomHub {
     db: Db,
     limits: Limits,
+    broker: Broker,
+    /// Events from other nodes, until the actor starts reading them.
+    cluster_events: Option<tokio::sync::mpsc::UnboundedReceiver<ClusterEvent>>,
+    sequence: Sequencer,
+    /// This actor's own address, for work it hands to itself.
+    me: Option<Addr<RoomHub>>,
     writer: Option<StoreWriter<Waiter>>,
     next_conn: ConnId,
     next_generation: u64,
@@ -168,10 +187,22 @@ pub struct RoomHub {
 }
 
 impl RoomHub {
-    pub fn new(db: Db, limits: Limits) -> Self {
+    /// `sequence_top` is the chain's position when this node starts: everything up to
+    /// it is in the database (read it after subscribing to the other nodes' events).
+    pub fn new(
+        db: Db,
+        limits: Limits,
+        broker: Broker,
+        sequence_top: i64,
+        cluster_events: Option<tokio::sync::mpsc::UnboundedReceiver<ClusterEvent>>,
+    ) -> Self {
         RoomHub {
             db,
             limits,
+            broker,
+            cluster_events,
+            sequence: Sequencer::starting_at(sequence_top),
+            me: None,
             writer: None,
             next_conn: 1,
             next_generation: 1,
@@ -250,10 +281,12 @@ impl RoomHub {
         let Some(connection) = self.connections.get_mut(&conn) else { return false };
         let user_id = connection.user.id;
         connection.rooms.insert(info.name.clone(), info.id);
+        let activated = !self.rooms.contains_key(&info.id);
         let room = self.rooms.entry(info.id).or_insert_with(|| RoomState {
             info: info.clone(),
             subscribers: HashMap::new(),
             online: HashMap::new(),
+            remote_online: HashMap::new(),
         });
         let subscriber = room.subscribers.entry(conn).or_insert(Subscriber {
             user_id,
@@ -264,6 +297,11 @@ impl RoomHub {
         // A join again on the same connection starts over from its `since`.
         subscriber.state = SubState::Loading { generation, buffer: Vec::new() };
         subscriber.last_sent = 0;
+        if activated && self.broker.is_clustered() {
+            if let Some(addr) = &self.me {
+                addr.do_send(RoomActivated { room_id: info.id });
+            }
+        }
         true
     }
 
@@ -299,9 +337,9 @@ impl RoomHub {
             subscriber.online = true;
             let entry = room.online.entry(user.id).or_insert_with(|| (user.clone(), 0));
             entry.1 += 1;
-            if entry.1 == 1 && room.online.len() <= self.limits.presence_room_max {
-                let frame = protocol::presence_frame(&room.info.name, &user, true);
-                self.broadcast_except_user(room_id, user.id, Frame::plain(frame));
+            if entry.1 == 1 {
+                let known_elsewhere = room.remote_online.remove(&user.id).is_some();
+                self.presence_changed(room_id, user, true, known_elsewhere);
             }
         }
         buffer
@@ -369,7 +407,7 @@ impl RoomHub {
             buffer.into_iter().filter(|f| f.message_id().is_none_or(|id| id > seen)).collect();
         let last_sent = backlog.iter().filter_map(|f| f.message_id()).max().unwrap_or(seen).max(seen);
         self.set_last_sent(conn, room_id, last_sent);
-        let members: Vec<PublicUser> = self.rooms[&room_id].online.values().map(|(u, _)| u.clone()).collect();
+        let members = self.rooms[&room_id].members();
         let joined = protocol::joined_frame(&name, &members, &messages, limited);
         let mut frames = vec![Arc::new(Frame::plain(joined))];
         frames.extend(backlog);
@@ -457,17 +495,30 @@ impl RoomHub {
             if let Some(entry) = room.online.get_mut(&subscriber.user_id) {
                 entry.1 -= 1;
                 if entry.1 == 0 {
-                    let (user, _) = room.online.remove(&subscriber.user_id).expect("present");
-                    if room.online.len() < self.limits.presence_room_max {
-                        offline = Some((user.id, protocol::presence_frame(&room.info.name, &user, false)));
-                    }
+                    offline = room.online.remove(&subscriber.user_id).map(|(user, _)| user);
                 }
             }
         }
-        if room.subscribers.is_empty() {
+        if let Some(user) = offline {
+            self.presence_changed(room_id, user, false, false);
+        }
+        if self.rooms.get(&room_id).is_some_and(|r| r.subscribers.is_empty()) {
             self.rooms.remove(&room_id);
-        } else if let Some((user_id, frame)) = offline {
-            self.broadcast_except_user(room_id, user_id, Frame::plain(frame));
+        }
+    }
+
+    /// A user's first or last connection here in a room. On one node that is the whole
+    /// story; in a cluster the other nodes' claims decide (asynchronously, via Redis).
+    fn presence_changed(&mut self, room_id: i64, user: PublicUser, online: bool, known_elsewhere: bool) {
+        if !self.broker.is_clustered() {
+            self.announce(room_id, &user, online);
+        } else if !known_elsewhere {
+            if let Some(addr) = &self.me {
+                addr.do_send(PresenceChanged { room_id, user, online });
+            }
+        } else if let Some(addr) = &self.me {
+            // Already shown online through another node: only the claim is renewed.
+            addr.do_send(PresenceChanged { room_id, user, online: true });
         }
     }
 
@@ -637,9 +688,14 @@ impl RoomHub {
                 }
                 c.last_typing.insert(room_id, now);
                 let user = c.user.clone();
-                let too_big = self.rooms.get(&room_id).is_none_or(|r| r.online.len() > self.limits.presence_room_max);
+                let too_big = self
+                    .rooms
+                    .get(&room_id)
+                    .is_none_or(|r| r.online.len() + r.remote_online.len() > self.limits.presence_room_max);
                 if !too_big {
                     self.broadcast_except_user(room_id, user.id, Frame::plain(protocol::typing_frame(&room, &user)));
+                    let node = self.broker.node().to_owned();
+                    self.publish(ClusterEvent::Typing { node, room_id, room, user });
                 }
             }
             Request::History { room, before, limit } => {
@@ -671,7 +727,11 @@ impl RoomHub {
                     ctx,
                     move |db| db.get().and_then(|mut c| RoomMember::mark_read(&mut c, room_id, user_id, message_id)),
                     move |hub, _, result| match result {
-                        Ok(true) => hub.tell_devices(user_id, Some(conn), &room, message_id),
+                        Ok(true) => {
+                            hub.tell_devices(user_id, Some(conn), &room, message_id);
+                            let node = hub.broker.node().to_owned();
+                            hub.publish(ClusterEvent::Read { node, user_id, room, message_id });
+                        }
                         Ok(false) => {}
                         Err(e) => {
                             tracing::error!(error = %e, "moving a read marker failed");
@@ -680,6 +740,15 @@ impl RoomHub {
                     },
                 );
             }
+        }
+    }
+
+    /// Closes this node's connections of a login that ended.
+    fn end_login(&mut self, login_id: &str) {
+        let conns: Vec<ConnId> =
+            self.connections.iter().filter(|(_, c)| c.login_id == login_id).map(|(id, _)| *id).collect();
+        for conn in conns {
+            self.drop_connection(conn, "logged out");
         }
     }
 
@@ -718,6 +787,45 @@ impl RoomHub {
     }
 }
 
+/// How often a clustered node checks the chain's head against the database.
+const CHAIN_SWEEP: Duration = Duration::from_secs(1);
+
+/// A user's first or last connection in a room on this node (clustered presence).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct PresenceChanged {
+    room_id: i64,
+    user: PublicUser,
+    online: bool,
+}
+
+impl Handler<PresenceChanged> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: PresenceChanged, ctx: &mut Context<Self>) {
+        if msg.online {
+            self.came_online_here(ctx, msg.room_id, msg.user);
+        } else {
+            self.went_offline_here(ctx, msg.room_id, msg.user);
+        }
+    }
+}
+
+/// A room got its first connection on this node.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct RoomActivated {
+    room_id: i64,
+}
+
+impl Handler<RoomActivated> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: RoomActivated, ctx: &mut Context<Self>) {
+        self.load_remote_presence(ctx, msg.room_id);
+    }
+}
+
 /// Work finished elsewhere (a database read) continuing on the actor.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -729,7 +837,16 @@ impl Actor for RoomHub {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        self.me = Some(ctx.address());
         self.writer = Some(StoreWriter::start(self.db.clone(), ctx.address().recipient()));
+        if let Some(mut events) = self.cluster_events.take() {
+            ctx.add_stream(futures_util::stream::poll_fn(move |cx| events.poll_recv(cx)));
+        }
+        if let Broker::Redis(redis) = &self.broker {
+            ctx.run_interval(redis.refresh_every(), |hub, ctx| hub.refresh_presence(ctx));
+            // Pub/sub is the fast path, not the guarantee: compare with the database.
+            ctx.run_interval(CHAIN_SWEEP, |hub, ctx| hub.sweep(ctx));
+        }
     }
 }
 
@@ -799,11 +916,8 @@ impl Handler<EndLogin> for RoomHub {
     type Result = ();
 
     fn handle(&mut self, msg: EndLogin, _: &mut Context<Self>) {
-        let conns: Vec<ConnId> =
-            self.connections.iter().filter(|(_, c)| c.login_id == msg.login_id).map(|(id, _)| *id).collect();
-        for conn in conns {
-            self.drop_connection(conn, "logged out");
-        }
+        self.end_login(&msg.login_id);
+        self.publish(ClusterEvent::EndLogin { node: self.broker.node().to_owned(), login_id: msg.login_id });
     }
 }
 
@@ -812,6 +926,8 @@ impl Handler<ReadMoved> for RoomHub {
 
     fn handle(&mut self, msg: ReadMoved, _: &mut Context<Self>) {
         self.tell_devices(msg.user_id, None, &msg.room, msg.message_id);
+        let node = self.broker.node().to_owned();
+        self.publish(ClusterEvent::Read { node, user_id: msg.user_id, room: msg.room, message_id: msg.message_id });
     }
 }
 
@@ -839,28 +955,32 @@ impl Handler<PostMessage> for RoomHub {
 impl Handler<StoredBatch<Waiter>> for RoomHub {
     type Result = ();
 
-    fn handle(&mut self, msg: StoredBatch<Waiter>, _: &mut Context<Self>) {
-        // Consecutive new messages of one room go out as one shared batch; everything
-        // leaves in commit (= id) order, so a connection in several rooms sees ids rise.
-        let mut run: Option<(i64, Vec<Arc<Frame>>)> = None;
+    fn handle(&mut self, msg: StoredBatch<Waiter>, ctx: &mut Context<Self>) {
+        let mut committed = Vec::new();
         for (waiter, outcome) in msg.outcomes {
-            if let Ok(Stored::New(message)) = &outcome {
-                if run.as_ref().is_some_and(|(room_id, _)| *room_id != message.room_id) {
-                    self.flush_run(run.take());
-                }
-            } else {
-                self.flush_run(run.take());
-            }
             match (waiter, outcome) {
-                (Waiter::Connection { room, .. }, Ok(Stored::New(message))) => {
-                    let frame = Arc::new(Frame::message(&message, &room));
-                    run.get_or_insert_with(|| (message.room_id, Vec::new())).1.push(frame);
-                }
-                (Waiter::Http { room, reply }, Ok(Stored::New(message))) => {
+                (waiter, Ok(Stored::New { message, prev })) => {
+                    let room = match &waiter {
+                        Waiter::Connection { room, .. } | Waiter::Http { room, .. } => room.clone(),
+                    };
                     let frame = Arc::new(Frame::message(&message, &room));
                     let json = frame.message.as_ref().map(|m| m.json.clone()).unwrap_or_default();
-                    run.get_or_insert_with(|| (message.room_id, Vec::new())).1.push(frame);
-                    let _ = reply.send(Ok(PostedMessage { json, created: true }));
+                    if let Waiter::Http { reply, .. } = waiter {
+                        let _ = reply.send(Ok(PostedMessage { json: json.clone(), created: true }));
+                    }
+                    if self.broker.is_clustered() {
+                        let message =
+                            serde_json::value::RawValue::from_string(json.to_string()).expect("a message object");
+                        self.publish(ClusterEvent::Message {
+                            node: self.broker.node().to_owned(),
+                            id: message_id(&frame),
+                            prev,
+                            room_id: frame.message.as_ref().map_or(0, |m| m.room_id),
+                            room: room.to_string(),
+                            message,
+                        });
+                    }
+                    committed.push(Chained { id: message_id(&frame), prev, room_id: message_room(&frame), frame });
                 }
                 (Waiter::Connection { conn, room, .. }, Ok(Stored::Existing(first))) => {
                     // A repeat: only its sender hears of it again, with the first copy.
@@ -875,18 +995,19 @@ impl Handler<StoredBatch<Waiter>> for RoomHub {
                 (waiter, Err(StoreFailed)) => self.answer_failure(waiter),
             }
         }
-        self.flush_run(run);
+        self.accept_chained(ctx, committed);
     }
 }
 
-impl RoomHub {
-    fn flush_run(&mut self, run: Option<(i64, Vec<Arc<Frame>>)>) {
-        if let Some((room_id, frames)) = run {
-            metrics::counter!("chat_messages_stored_total").increment(frames.len() as u64);
-            self.fan_out(room_id, frames);
-        }
-    }
+fn message_id(frame: &Frame) -> i64 {
+    frame.message_id().unwrap_or(0)
+}
 
+fn message_room(frame: &Frame) -> i64 {
+    frame.message.as_ref().map_or(0, |m| m.room_id)
+}
+
+impl RoomHub {
     fn room_name(&self, room_id: i64) -> Option<Arc<str>> {
         if let Some(room) = self.rooms.get(&room_id) {
             return Some(room.info.name.clone());

@@ -1,0 +1,334 @@
+//! What the room actor tells the other nodes, and how.
+//!
+//! On one node the broker is in-process: the room actor already sees every commit, so
+//! there is nothing to send. With `redis_url` set it is Redis pub/sub: a node stores
+//! first, then publishes; every node fans out to its own sessions. Pub/sub may lose
+//! things (a restart, a dropped subscription), so nothing depends on it alone: message
+//! order and completeness come from the `prev` chain and the database (see
+//! `room.rs`), presence from keys with a time-to-live that live nodes keep refreshing.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+
+use crate::models::user::PublicUser;
+
+const CHANNEL: &str = "chatroom:events";
+
+/// What nodes tell each other.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClusterEvent {
+    /// A committed message: `prev` is the message committed just before it (any room).
+    Message {
+        node: String,
+        id: i64,
+        prev: i64,
+        room_id: i64,
+        room: String,
+        message: Box<RawValue>,
+    },
+    Presence {
+        node: String,
+        room_id: i64,
+        room: String,
+        user: PublicUser,
+        online: bool,
+    },
+    Typing {
+        node: String,
+        room_id: i64,
+        room: String,
+        user: PublicUser,
+    },
+    Read {
+        node: String,
+        user_id: i64,
+        room: String,
+        message_id: i64,
+    },
+    EndLogin {
+        node: String,
+        login_id: String,
+    },
+    /// Not sent by nodes: the subscription was (re)established and events may have
+    /// been missed meanwhile.
+    #[serde(skip)]
+    Resubscribed,
+}
+
+impl ClusterEvent {
+    fn node(&self) -> Option<&str> {
+        match self {
+            ClusterEvent::Message { node, .. }
+            | ClusterEvent::Presence { node, .. }
+            | ClusterEvent::Typing { node, .. }
+            | ClusterEvent::Read { node, .. }
+            | ClusterEvent::EndLogin { node, .. } => Some(node),
+            ClusterEvent::Resubscribed => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum Broker {
+    /// One node: nothing to tell anyone.
+    InProcess,
+    Redis(RedisBroker),
+}
+
+#[derive(Clone)]
+pub struct RedisBroker {
+    pub node: String,
+    commands: ConnectionManager,
+    outgoing: mpsc::UnboundedSender<String>,
+    presence_ttl: Duration,
+}
+
+impl Broker {
+    pub fn node(&self) -> &str {
+        match self {
+            Broker::InProcess => "local",
+            Broker::Redis(redis) => &redis.node,
+        }
+    }
+
+    pub fn is_clustered(&self) -> bool {
+        matches!(self, Broker::Redis(_))
+    }
+
+    /// Sends an event to the other nodes (in order; never waits, never fails the caller).
+    pub fn publish(&self, event: &ClusterEvent) {
+        if let Broker::Redis(redis) = self {
+            match serde_json::to_string(event) {
+                Ok(payload) => {
+                    let _ = redis.outgoing.send(payload);
+                }
+                Err(e) => tracing::error!(error = %e, "a cluster event did not serialize"),
+            }
+        }
+    }
+}
+
+/// Connects to Redis, subscribes, and starts the publisher. Events from other nodes
+/// arrive on the returned channel (also `Resubscribed` after every reconnection).
+pub async fn connect_redis(
+    url: &str,
+    node: String,
+    presence_ttl: Duration,
+) -> Result<(Broker, mpsc::UnboundedReceiver<ClusterEvent>), String> {
+    let client = redis::Client::open(url).map_err(|e| format!("bad redis_url: {e}"))?;
+    let commands =
+        ConnectionManager::new(client.clone()).await.map_err(|e| format!("cannot connect to Redis at {url}: {e}"))?;
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    // The first subscription is made before returning, so that nothing committed after
+    // the caller reads the chain's position can be missed.
+    let pubsub = subscribe(&client).await.map_err(|e| format!("cannot subscribe on Redis at {url}: {e}"))?;
+    actix_web::rt::spawn(run_subscriber(client, pubsub, node.clone(), events_tx));
+
+    let (outgoing, queue) = mpsc::unbounded_channel::<String>();
+    actix_web::rt::spawn(run_publisher(commands.clone(), queue));
+    Ok((Broker::Redis(RedisBroker { node, commands, outgoing, presence_ttl }), events_rx))
+}
+
+async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(CHANNEL).await?;
+    Ok(pubsub)
+}
+
+async fn run_subscriber(
+    client: redis::Client,
+    mut pubsub: redis::aio::PubSub,
+    node: String,
+    events: mpsc::UnboundedSender<ClusterEvent>,
+) {
+    use futures_util::StreamExt;
+    loop {
+        {
+            let mut messages = pubsub.on_message();
+            while let Some(message) = messages.next().await {
+                let event: ClusterEvent = match serde_json::from_slice(message.get_payload_bytes()) {
+                    Ok(event) => event,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ignored a cluster event that does not parse");
+                        continue;
+                    }
+                };
+                if event.node() == Some(node.as_str()) {
+                    continue; // our own, already handled locally
+                }
+                if events.send(event).is_err() {
+                    return; // the room actor is gone: the server is stopping
+                }
+            }
+        }
+        tracing::warn!("lost the Redis subscription; reconnecting");
+        metrics::counter!("cluster_resubscriptions_total").increment(1);
+        let mut delay = Duration::from_millis(100);
+        pubsub = loop {
+            tokio::time::sleep(delay).await;
+            match subscribe(&client).await {
+                Ok(pubsub) => break pubsub,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Redis subscription failed; retrying");
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        tracing::info!("Redis subscription restored");
+        if events.send(ClusterEvent::Resubscribed).is_err() {
+            return;
+        }
+    }
+}
+
+async fn run_publisher(mut commands: ConnectionManager, mut queue: mpsc::UnboundedReceiver<String>) {
+    while let Some(payload) = queue.recv().await {
+        let sent: redis::RedisResult<i64> = commands.publish(CHANNEL, payload).await;
+        if let Err(e) = sent {
+            // Other nodes catch up from the database; presence is refreshed on a timer.
+            metrics::counter!("cluster_publish_failures_total").increment(1);
+            tracing::warn!(error = %e, "publishing to Redis failed");
+        }
+    }
+}
+
+// ---- presence in Redis ----
+//
+// For each room and user, a sorted set of the nodes that have them online, scored by
+// when that node's claim expires; and for each room, a hash of the users online there
+// (id -> nickname) as an index. A live node renews its claims; a dead node's claims
+// expire, and the nodes that still serve the room notice on their next reconciliation.
+
+fn user_key(room_id: i64, user_id: i64) -> String {
+    format!("chatroom:presence:{room_id}:{user_id}")
+}
+
+fn room_key(room_id: i64) -> String {
+    format!("chatroom:presence:{room_id}")
+}
+
+const JOIN: &str = r#"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local before = redis.call('ZCARD', KEYS[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+if before == 0 then return 1 else return 0 end
+"#;
+
+const LEAVE: &str = r#"
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('HDEL', KEYS[2], ARGV[3])
+  return 1
+end
+return 0
+"#;
+
+/// The users online in a room, dropping the claims that expired.
+const ONLINE: &str = r#"
+local users = redis.call('HGETALL', KEYS[1])
+local live = {}
+for i = 1, #users, 2 do
+  local key = ARGV[2] .. users[i]
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
+  if redis.call('ZCARD', key) > 0 then
+    table.insert(live, users[i])
+    table.insert(live, users[i + 1])
+  else
+    redis.call('HDEL', KEYS[1], users[i])
+  end
+end
+return live
+"#;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl RedisBroker {
+    fn expiry(&self) -> i64 {
+        now_ms() + self.presence_ttl.as_millis() as i64
+    }
+
+    /// Claims the user online in the room from this node; true when nobody had them.
+    pub async fn presence_join(&self, room_id: i64, user: &PublicUser) -> redis::RedisResult<bool> {
+        let mut conn = self.commands.clone();
+        let came: i64 = redis::Script::new(JOIN)
+            .key(user_key(room_id, user.id))
+            .key(room_key(room_id))
+            .arg(&self.node)
+            .arg(self.expiry())
+            .arg(now_ms())
+            .arg(user.id)
+            .arg(&user.nickname)
+            .arg(self.presence_ttl.as_millis() as i64 * 4)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(came == 1)
+    }
+
+    /// Drops this node's claim; true when nobody has the user online there any more.
+    pub async fn presence_leave(&self, room_id: i64, user_id: i64) -> redis::RedisResult<bool> {
+        let mut conn = self.commands.clone();
+        let gone: i64 = redis::Script::new(LEAVE)
+            .key(user_key(room_id, user_id))
+            .key(room_key(room_id))
+            .arg(&self.node)
+            .arg(now_ms())
+            .arg(user_id)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(gone == 1)
+    }
+
+    /// Renews this node's claims (room, user) in one round trip.
+    pub async fn presence_refresh(&self, claims: &[(i64, PublicUser)]) -> redis::RedisResult<()> {
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.commands.clone();
+        let expiry = self.expiry();
+        let keep = self.presence_ttl.as_millis() as i64 * 4;
+        let mut pipe = redis::pipe();
+        for (room_id, user) in claims {
+            pipe.zadd(user_key(*room_id, user.id), &self.node, expiry)
+                .ignore()
+                .pexpire(user_key(*room_id, user.id), keep)
+                .ignore()
+                .hset(room_key(*room_id), user.id, &user.nickname)
+                .ignore()
+                .pexpire(room_key(*room_id), keep)
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await
+    }
+
+    /// Everyone online in the room on any live node.
+    pub async fn presence_online(&self, room_id: i64) -> redis::RedisResult<Vec<PublicUser>> {
+        let mut conn = self.commands.clone();
+        let flat: Vec<String> = redis::Script::new(ONLINE)
+            .key(room_key(room_id))
+            .arg(now_ms())
+            .arg(format!("chatroom:presence:{room_id}:"))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(flat
+            .chunks(2)
+            .filter_map(|pair| Some(PublicUser { id: pair.first()?.parse().ok()?, nickname: pair.get(1)?.clone() }))
+            .collect())
+    }
+
+    /// How often claims are renewed: well within their time-to-live.
+    pub fn refresh_every(&self) -> Duration {
+        (self.presence_ttl / 3).max(Duration::from_millis(200))
+    }
+}
