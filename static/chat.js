@@ -52,7 +52,8 @@
   let joined = false;
   let attempt = 0;
   let everJoined = false;
-  let countdown = null;
+  let countdown = null; // ticks the "reconnecting in" seconds
+  let retry = null; // the next reconnection attempt
   let leaving = false; // the page is being left: no reconnecting
   let unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
   let lastTypingSent = 0;
@@ -70,6 +71,7 @@
 
   function connect() {
     clearInterval(countdown);
+    clearTimeout(retry);
     setStatus("connecting", attempt === 0 ? "Connecting…" : "Reconnecting…");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws`);
@@ -86,24 +88,28 @@
     socket.addEventListener("close", (event) => {
       joined = false;
       socket = null;
-      if (leaving) return;
-      if (event.code === 1008 && /logged out/.test(event.reason)) return location.assign("/login");
-      attempt += 1;
       // What was in flight goes again after the rejoin; until then it waits.
       for (const p of pending.values()) {
         if (p.state === "sent") p.state = "queued";
         if (p.state === "queued") note(p, "waiting for the connection…");
       }
+      if (leaving) return;
+      if (event.code === 1008 && /logged out/.test(event.reason)) return location.assign("/login");
+      attempt += 1;
       // Exponential backoff with jitter, capped at 15 s.
       const delay = Math.min(15000, 500 * 2 ** Math.min(attempt, 5)) * (0.75 + Math.random() / 2);
+      // The seconds count down on screen only: a screen reader hears the state once.
       const at = Date.now() + delay;
+      setStatus("offline", "Offline. Reconnecting");
+      const seconds = document.createElement("span");
+      seconds.setAttribute("aria-hidden", "true");
+      el.status.append(seconds);
       const tick = () => {
-        const left = Math.max(1, Math.ceil((at - Date.now()) / 1000));
-        setStatus("offline", `Offline. Reconnecting in ${left} s…`);
+        seconds.textContent = ` in ${Math.max(1, Math.ceil((at - Date.now()) / 1000))} s…`;
       };
       tick();
       countdown = setInterval(tick, 1000);
-      setTimeout(connect, delay);
+      retry = setTimeout(connect, delay);
       if (attempt >= 2) checkSession();
     });
   }
@@ -155,6 +161,7 @@
     for (const message of frame.messages) {
       if (addMessage(message) && !first && message.user.id !== me.id) missed += 1;
     }
+    refreshSeparators();
     if (missed > 0) announce(missed === 1 ? "1 new message" : `${missed} new messages`);
     if (first) {
       hasOlder = frame.messages.length >= pageSize || !!frame.limited;
@@ -176,6 +183,7 @@
     const mine = message.user.id === me.id;
     const stick = nearBottom() || mine;
     if (!addMessage(message)) return;
+    refreshSeparators();
     if (mine) {
       refusals = 0;
       if (el.error.dataset.kind === "retry" && !anyHeld()) hideComposerError();
@@ -198,6 +206,7 @@
     el.edge.hidden = hasOlder;
     const before = el.scroller.scrollHeight;
     for (const message of frame.messages.slice().reverse()) addMessage(message);
+    refreshSeparators();
     // Keep what the reader was looking at in place.
     el.scroller.scrollTop += el.scroller.scrollHeight - before;
     fillScreen();
@@ -249,7 +258,8 @@
     return after;
   }
 
-  // Shows a message once; false when it was shown already.
+  // Puts a message in its place in the list, once; false when it was there already.
+  // The caller redraws the separators (once for a whole batch).
   function addMessage(message) {
     if (shown.has(message.id)) return false;
     lastId = Math.max(lastId, message.id);
@@ -262,7 +272,6 @@
     const li = renderMessage(message);
     shown.set(message.id, li);
     el.list.insertBefore(li, successorOf(message.id));
-    refreshSeparators();
     return true;
   }
 
@@ -347,7 +356,6 @@
       avatar.setAttribute("aria-hidden", "true");
       UI.paintAvatar(avatar);
       const name = document.createElement("span");
-      name.className = "member-name";
       name.textContent = nickname + (id === me.id ? " (you)" : "");
       const dot = document.createElement("span");
       dot.className = "online-dot";
