@@ -214,6 +214,17 @@ async fn screenshots_of_every_page_at_phone_and_desktop_width() {
     bob_ws.send(json!({"type": "typing", "room": "lobby"})).await;
     browser.wait_for_text("#typing", "Bob Li is typing").await;
     browser.screenshot("chat-1280").await;
+
+    // The start of the conversation: a day separator per day, the oldest by its date.
+    let separators =
+        browser.js("return Array.from(document.querySelectorAll('.day-separator')).map(s => s.textContent)").await;
+    let separators: Vec<&str> = separators.as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(separators.len(), 3, "{separators:?}");
+    assert!(separators[0].contains(char::is_numeric), "a date two days back: {separators:?}");
+    assert_eq!(separators[1..], ["Yesterday", "Today"]);
+    browser.js("document.getElementById('messages').scrollTop = 0").await;
+    browser.wait_for_text("#history-edge", "beginning of the conversation").await;
+    browser.screenshot("chat-top-1280").await;
 }
 
 // ---- accounts ----
