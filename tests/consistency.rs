@@ -4,7 +4,9 @@
 //! every room it is in must equal the stored history exactly, and every acknowledged
 //! message must be stored under the id it was acknowledged with.
 //!
-//! The seed is printed; `CHATROOM_TEST_SEED=<seed>` runs the same scenario again.
+//! It runs on one node, and (on MySQL) on three nodes sharing a Redis, each client
+//! talking to one of them. The seed is printed; `CHATROOM_TEST_SEED=<seed>` runs the
+//! same scenario again.
 
 mod common;
 
@@ -94,6 +96,8 @@ impl View {
 struct Device {
     index: usize,
     kind: Kind,
+    /// The node this device talks to.
+    server: std::sync::Arc<TestServer>,
     client: Client,
     rooms: Vec<String>,
     rng: StdRng,
@@ -128,10 +132,10 @@ impl Device {
         }
     }
 
-    async fn connect(&mut self, server: &TestServer) {
+    async fn connect(&mut self) {
         match self.kind {
             Kind::WebSocket => {
-                let mut ws = self.client.ws(server).await;
+                let mut ws = self.client.ws(&self.server).await;
                 for room in &self.rooms {
                     ws.send(json!({"type": "join", "room": room, "since": self.view.last(room)})).await;
                 }
@@ -247,7 +251,7 @@ impl Device {
         }
     }
 
-    async fn run(&mut self, server: &TestServer) {
+    async fn run(&mut self) {
         for _ in 0..ACTIONS_PER_CLIENT {
             let roll: f64 = self.rng.random();
             if roll < 0.55 {
@@ -257,7 +261,7 @@ impl Device {
                 self.ws = None;
                 self.sse = None;
                 tokio::time::sleep(Duration::from_millis(self.rng.random_range(0..30))).await;
-                self.connect(server).await;
+                self.connect().await;
             }
             let wait = Duration::from_millis(self.rng.random_range(1..6));
             self.drain(wait).await;
@@ -268,15 +272,40 @@ impl Device {
 
 #[tokio::test]
 async fn every_client_sees_exactly_the_stored_history() {
+    let server = TestServer::start_with(FAST_AND_DEEP);
+    run_scenario(vec![std::sync::Arc::new(server)]).await;
+}
+
+#[tokio::test]
+async fn every_client_sees_exactly_the_stored_history_across_three_nodes() {
+    if backend() != Backend::Mysql {
+        eprintln!("several nodes need the MySQL backend; skipped on SQLite");
+        return;
+    }
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let mut env = FAST_AND_DEEP.to_vec();
+    env.push(("CHATROOM_REDIS_URL", url.as_str()));
+    let first = TestServer::start_with(&env);
+    let second = first.another_node(&env);
+    let third = first.another_node(&env);
+    run_scenario(vec![std::sync::Arc::new(first), std::sync::Arc::new(second), std::sync::Arc::new(third)]).await;
+    drop(redis);
+}
+
+const FAST_AND_DEEP: &[(&str, &str)] = &[
+    ("CHATROOM_LIMITS_SEND_RATE_PER_SEC", "100000"),
+    ("CHATROOM_LIMITS_SEND_BURST", "100000"),
+    ("CHATROOM_LIMITS_RESUME_CAP", "100000"),
+];
+
+/// Runs the scenario with the devices spread over the given nodes.
+async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
     let seed: u64 =
         std::env::var("CHATROOM_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| rand::rng().random());
     eprintln!("consistency seed: {seed} (re-run with CHATROOM_TEST_SEED={seed})");
     let mut rng = StdRng::seed_from_u64(seed);
-    let server = TestServer::start_with(&[
-        ("CHATROOM_LIMITS_SEND_RATE_PER_SEC", "100000"),
-        ("CHATROOM_LIMITS_SEND_BURST", "100000"),
-        ("CHATROOM_LIMITS_RESUME_CAP", "100000"),
-    ]);
+    let server = &nodes[0];
     let mut users = Vec::new();
     for _ in 0..USERS {
         users.push(server.user().await);
@@ -289,7 +318,8 @@ async fn every_client_sees_exactly_the_stored_history() {
     for (u, user) in users.iter().enumerate() {
         for d in 0..DEVICES_PER_USER {
             let index = u * DEVICES_PER_USER + d;
-            let client = if d == 0 { user.clone_session(&server) } else { user.another_login(&server).await };
+            let node = nodes[index % nodes.len()].clone();
+            let client = if d == 0 { user.clone_session(&node) } else { user.another_login(&node).await };
             let kind = [Kind::WebSocket, Kind::EventStream, Kind::WebSocket, Kind::Polling][(u + d) % 4];
             let mut rooms: Vec<String> = ROOMS.iter().filter(|_| rng.random_bool(0.6)).map(|r| r.to_string()).collect();
             if rooms.is_empty() {
@@ -298,6 +328,7 @@ async fn every_client_sees_exactly_the_stored_history() {
             devices.push(Device {
                 index,
                 kind,
+                server: node,
                 client,
                 rooms,
                 rng: StdRng::seed_from_u64(seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
@@ -310,15 +341,13 @@ async fn every_client_sees_exactly_the_stored_history() {
         }
     }
     for device in devices.iter_mut() {
-        device.connect(&server).await;
+        device.connect().await;
     }
 
-    let server = std::sync::Arc::new(server);
     let mut tasks = Vec::new();
     for mut device in devices {
-        let server = server.clone();
         tasks.push(tokio::spawn(async move {
-            device.run(&server).await;
+            device.run().await;
             device
         }));
     }
@@ -334,7 +363,12 @@ async fn every_client_sees_exactly_the_stored_history() {
         stored.insert(room.to_string(), stored_messages(reader, room).await);
     }
     let total: usize = stored.values().map(Vec::len).sum();
-    eprintln!("consistency: {total} messages stored across {} rooms by {} clients", ROOMS.len(), devices.len());
+    eprintln!(
+        "consistency: {total} messages stored across {} rooms by {} clients on {} node(s)",
+        ROOMS.len(),
+        devices.len(),
+        nodes.len()
+    );
     assert!(total > 1000, "the scenario sends thousands of messages ({total})");
 
     for device in devices.iter_mut() {
@@ -342,7 +376,7 @@ async fn every_client_sees_exactly_the_stored_history() {
         // WebSocket sends still unacknowledged are re-sent once more on a fresh connection.
         if device.kind == Kind::WebSocket && !device.unacked.is_empty() {
             device.ws = None;
-            device.connect(&server).await;
+            device.connect().await;
         }
         loop {
             device.settle_acks();

@@ -91,10 +91,10 @@ macro_rules! existing_by_key {
 /// The body of [`Message::store_batch`] for one backend; `$insert` stores the new rows
 /// and returns their ids in order.
 macro_rules! store_batch_with {
-    ($c:ident, $batch:expr, $created_at:expr, |$rows:ident| $insert:expr) => {{
+    ($c:ident, $batch:expr, $created_at:expr, $chain_top:expr, |$rows:ident| $insert:expr) => {{
         let batch: &[NewMessage] = $batch;
-        // The chain position before this batch (the MySQL arm has locked it).
-        let mut prev: i64 = message_sequence::table.find(1).select(message_sequence::last_message_id).first($c)?;
+        // The chain position before this batch, read under the transaction's lock.
+        let mut prev: i64 = $chain_top;
         let existing = existing_by_key!($c, batch.iter().map(|m| (m.user_id, m.client_id.as_str())));
         // The first occurrence of each key not stored yet is new; everything else repeats.
         let mut first_of_key: HashMap<(i64, &str), usize> = HashMap::new();
@@ -313,7 +313,9 @@ impl Message {
             sqlite
                 | c
                 | c.immediate_transaction(|c| {
-                    store_batch_with!(c, batch, created_at, |rows| rows
+                    // SQLite has one writer at a time: the transaction is the lock.
+                    let top = message_sequence::table.find(1).select(message_sequence::last_message_id).first(c)?;
+                    store_batch_with!(c, batch, created_at, top, |rows| rows
                         .iter()
                         .map(|row| diesel::insert_into(messages::table)
                             .values(row)
@@ -325,9 +327,15 @@ impl Message {
                 | c
                 | c.transaction(|c| {
                     // The sequence row is locked before any id is given out, so that across
-                    // nodes ids are committed in increasing order, one batch at a time.
-                    message_sequence::table.find(1).select(message_sequence::id).for_update().first::<i32>(c)?;
-                    store_batch_with!(c, batch, created_at, |rows| {
+                    // nodes ids are committed in increasing order, one batch at a time. The
+                    // locking read also sees the latest commit (a plain read would see the
+                    // transaction's snapshot, possibly older).
+                    let top = message_sequence::table
+                        .find(1)
+                        .select(message_sequence::last_message_id)
+                        .for_update()
+                        .first(c)?;
+                    store_batch_with!(c, batch, created_at, top, |rows| {
                         diesel::insert_into(messages::table).values(rows).execute(c)?;
                         let stored = existing_by_key!(c, rows.iter().map(|r| (r.user_id, r.client_id)));
                         Ok::<_, diesel::result::Error>(

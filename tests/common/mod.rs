@@ -127,10 +127,10 @@ pub struct TestServer {
     child: Option<Child>,
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
-    pub db: TestDb,
+    pub db: Arc<TestDb>,
     env: Vec<(String, String)>,
     log: Arc<Mutex<Vec<String>>>,
-    _tmp: tempfile::TempDir,
+    tmp: Arc<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -148,13 +148,29 @@ impl TestServer {
             child: None,
             addr: "127.0.0.1:0".parse().unwrap(),
             data_dir,
-            db,
+            db: Arc::new(db),
             env,
             log: Arc::default(),
-            _tmp: tmp,
+            tmp: Arc::new(tmp),
         };
         server.spawn();
         server
+    }
+
+    /// Another node on the same database and data directory (so the same session key:
+    /// a cookie from one node is good on every node), with its own settings.
+    pub fn another_node(&self, env: &[(&str, &str)]) -> TestServer {
+        let mut node = TestServer {
+            child: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: self.data_dir.clone(),
+            db: self.db.clone(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            log: Arc::default(),
+            tmp: self.tmp.clone(),
+        };
+        node.spawn();
+        node
     }
 
     fn spawn(&mut self) {
@@ -165,7 +181,7 @@ impl TestServer {
             }
         }
         command
-            .current_dir(self._tmp.path())
+            .current_dir(self.tmp.path())
             .env("CHATROOM_BIND", self.addr.to_string())
             .env("CHATROOM_DATA_DIR", &self.data_dir)
             .env("CHATROOM_DATABASE_URL", &self.db.url)
@@ -627,5 +643,63 @@ impl Client {
         let (status, body) = device.api_login(&self.phone, PASSWORD).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         Client { phone: self.phone.clone(), nickname: self.nickname.clone(), id: self.id, ..device }
+    }
+}
+
+// ---- a Redis of the test's own ----
+
+/// A `redis-server` process for one test (several nodes of one test share it; other
+/// tests cannot hear it). scripts/test makes sure the binary is installed.
+pub struct TestRedis {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl TestRedis {
+    pub fn start() -> TestRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = TestRedis { child: None, port };
+        redis.spawn();
+        redis
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills Redis (everything in it is lost) and starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

@@ -985,7 +985,7 @@ impl Handler<StoredBatch<Waiter>> for RoomHub {
                 (Waiter::Connection { conn, room, .. }, Ok(Stored::Existing(first))) => {
                     // A repeat: only its sender hears of it again, with the first copy.
                     let room = self.room_name(first.room_id).unwrap_or(room);
-                    self.send_to(conn, Frame::message(&first, &room));
+                    self.answer_repeat(conn, first.id, Frame::message(&first, &room));
                 }
                 (Waiter::Http { room, reply }, Ok(Stored::Existing(first))) => {
                     let room = self.room_name(first.room_id).unwrap_or(room);

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 
-use super::RoomHub;
+use super::{ConnId, RoomHub};
 use crate::chat::protocol::Frame;
 use crate::models::message::Message;
 
@@ -39,6 +39,9 @@ pub(crate) struct Sequencer {
     waiting: BTreeMap<i64, Chained>,
     fill_scheduled: bool,
     fill_running: bool,
+    /// Answers to repeated sends whose first copy is still ahead of the chain: they go
+    /// out once it is delivered, so that no connection sees an id before its elders.
+    held_repeats: Vec<(i64, ConnId, Frame)>,
 }
 
 impl Sequencer {
@@ -67,9 +70,28 @@ impl RoomHub {
         }
         self.flush_run(run);
         let last = self.sequence.last;
+        if self.sequence.held_repeats.iter().any(|(id, _, _)| *id <= last) {
+            let held = std::mem::take(&mut self.sequence.held_repeats);
+            for (id, conn, frame) in held {
+                if id <= last {
+                    self.send_to(conn, frame);
+                } else {
+                    self.sequence.held_repeats.push((id, conn, frame));
+                }
+            }
+        }
         self.sequence.waiting.retain(|_, item| item.id > last);
         if !self.sequence.waiting.is_empty() {
             self.schedule_fill(ctx, GAP_GRACE);
+        }
+    }
+
+    /// Answers a repeated send with its first copy, once the chain has delivered it.
+    pub(crate) fn answer_repeat(&mut self, conn: ConnId, first_id: i64, frame: Frame) {
+        if first_id <= self.sequence.last {
+            self.send_to(conn, frame);
+        } else {
+            self.sequence.held_repeats.push((first_id, conn, frame));
         }
     }
 

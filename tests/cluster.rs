@@ -1,0 +1,267 @@
+//! Several nodes on one MySQL database and one Redis: what a single node promises holds
+//! across nodes. Each test runs its own Redis; these tests run on the MySQL backend.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Three nodes sharing a database and a Redis, or None on SQLite.
+fn cluster(extra: &[(&str, &str)]) -> Option<(TestRedis, Vec<TestServer>)> {
+    if backend() != Backend::Mysql {
+        eprintln!("the cluster tests need the MySQL backend; skipped on SQLite");
+        return None;
+    }
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let mut env = vec![
+        ("CHATROOM_REDIS_URL", url.as_str()),
+        ("CHATROOM_LIMITS_SEND_RATE_PER_SEC", "10000"),
+        ("CHATROOM_LIMITS_SEND_BURST", "10000"),
+    ];
+    env.extend_from_slice(extra);
+    let first = TestServer::start_with(&env);
+    let second = first.another_node(&env);
+    let third = first.another_node(&env);
+    Some((redis, vec![first, second, third]))
+}
+
+/// A client of `user` talking to `node` (the session cookie is good on every node).
+fn on(user: &Client, node: &TestServer) -> Client {
+    user.clone_session(node)
+}
+
+/// Whether the socket is closed before `wait` runs out (frames before that are skipped).
+async fn closes_within(ws: &mut Ws, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    while ws.try_recv(deadline.saturating_duration_since(tokio::time::Instant::now())).await.is_some() {}
+    tokio::time::Instant::now() < deadline
+}
+
+async fn stored_ids(client: &Client, room: &str) -> Vec<i64> {
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = client.get_json(&format!("/api/rooms/{room}/messages?after={after}&limit=200")).await;
+        assert_eq!(status, StatusCode::OK);
+        for m in page["messages"].as_array().unwrap() {
+            after = m["id"].as_i64().unwrap();
+            all.push(after);
+        }
+        if page["has_more"] != true {
+            return all;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_sent_on_one_node_reaches_members_on_the_others() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let alice = nodes[0].user().await;
+    let bob = on(&nodes[0].user().await, &nodes[1]);
+    let carol = on(&nodes[0].user().await, &nodes[2]);
+    let mut a = alice.ws(&nodes[0]).await;
+    let mut b = bob.ws(&nodes[1]).await;
+    a.join("lobby").await;
+    b.join("lobby").await;
+    let mut events = carol.sse("rooms=lobby", None).await.expect("a stream on the third node");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let said = a.say("lobby", "from node one 👋").await;
+    assert_eq!(b.recv_type("message").await["message"], said);
+    assert_eq!(events.message().await, said);
+
+    let (status, posted) =
+        bob.post_json("/api/rooms/lobby/messages", &json!({"text": "over HTTP on node two", "client_id": "n2"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(a.recv_type("message").await["message"], posted["message"]);
+    assert_eq!(events.message().await, posted["message"]);
+    // The same client_id on another node is still the same message.
+    let (status, again) =
+        on(&bob, &nodes[2]).post_json("/api/rooms/lobby/messages", &json!({"text": "x", "client_id": "n2"})).await;
+    assert_eq!((status, &again["message"]), (StatusCode::OK, &posted["message"]));
+    a.expect_no("message", Duration::from_millis(400)).await;
+}
+
+#[tokio::test]
+async fn presence_typing_read_markers_and_logout_cross_nodes() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let alice = nodes[0].user().await;
+    let bob = nodes[0].user().await;
+    let mut a = alice.ws(&nodes[0]).await;
+    a.join("lobby").await;
+    let mut b = on(&bob, &nodes[1]).ws(&nodes[1]).await;
+    let joined = b.join("lobby").await;
+    let members: Vec<i64> = joined["members"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert!(members.contains(&bob.id));
+    let came = a.recv_type("presence").await;
+    assert_eq!((came["user"]["id"].as_i64(), came["online"].as_bool()), (Some(bob.id), Some(true)));
+
+    // Alice's list, read on the third node, shows both.
+    let mut probe = on(&alice, &nodes[2]).ws(&nodes[2]).await;
+    let seen = probe.join("lobby").await;
+    let online: Vec<i64> = seen["members"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert!(online.contains(&bob.id) && online.contains(&alice.id), "{seen}");
+
+    b.send(json!({"type": "typing", "room": "lobby"})).await;
+    assert_eq!(a.recv_type("typing").await["user"]["id"], bob.id);
+
+    // A read marker moved on node two reaches Bob's other device, on node three.
+    let mut bob_elsewhere = on(&bob, &nodes[2]).ws(&nodes[2]).await;
+    bob_elsewhere.join("lobby").await;
+    let said = a.say("lobby", "read me").await;
+    let id = said["id"].as_i64().unwrap();
+    b.send(json!({"type": "read", "room": "lobby", "message_id": id})).await;
+    assert_eq!(bob_elsewhere.recv_type("read").await["message_id"], id);
+
+    // Bob logs out on node one: his sockets on nodes two and three close.
+    assert_eq!(on(&bob, &nodes[0]).delete("/api/session").await.0, StatusCode::NO_CONTENT);
+    assert!(closes_within(&mut b, Duration::from_secs(5)).await, "node two closed Bob's socket");
+    assert!(closes_within(&mut bob_elsewhere, Duration::from_secs(5)).await, "and node three too");
+    let went = a.recv_type("presence").await;
+    assert_eq!((went["user"]["id"].as_i64(), went["online"].as_bool()), (Some(bob.id), Some(false)));
+}
+
+#[tokio::test]
+async fn a_client_resumes_on_another_node_with_no_gap_and_no_duplicate() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let sender = on(&nodes[0].user().await, &nodes[1]);
+    let reader = nodes[0].user().await;
+    let mut seen = Vec::new();
+    let mut ws = reader.ws(&nodes[0]).await;
+    seen.extend(ws.join("lobby").await["messages"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()));
+    let sending = tokio::spawn({
+        let http = sender.http.clone();
+        let url = sender.url("/api/rooms/lobby/messages");
+        async move {
+            for i in 0..150 {
+                let body = json!({"text": format!("r{i}"), "client_id": format!("r{i}")});
+                assert_eq!(http.post(&url).json(&body).send().await.unwrap().status(), StatusCode::CREATED);
+            }
+        }
+    });
+    for round in 0..9 {
+        for _ in 0..(2 + round * 2) {
+            if let Some(frame) = ws.try_recv(Duration::from_millis(150)).await {
+                if frame["type"] == "message" {
+                    seen.push(frame["message"]["id"].as_i64().unwrap());
+                }
+            }
+        }
+        // Reconnect to the next node, as a load balancer without sticky sessions would.
+        let node = &nodes[(round + 1) % nodes.len()];
+        ws = on(&reader, node).ws(node).await;
+        let since = seen.last().copied().unwrap_or(0);
+        let joined = ws.join_since("lobby", since).await;
+        seen.extend(joined["messages"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()));
+    }
+    sending.await.unwrap();
+    let stored = stored_ids(&reader, "lobby").await;
+    while seen.len() < stored.len() {
+        seen.push(ws.recv_type("message").await["message"]["id"].as_i64().unwrap());
+    }
+    assert_eq!(seen, stored);
+}
+
+#[tokio::test]
+async fn a_killed_node_leaves_the_others_running_and_its_users_go_offline_within_the_ttl() {
+    let Some((_redis, mut nodes)) = cluster(&[("CHATROOM_PRESENCE_TTL_SECS", "3")]) else { return };
+    let alice = nodes[0].user().await;
+    let bob = nodes[0].user().await;
+    let mut a = alice.ws(&nodes[0]).await;
+    a.join("lobby").await;
+    let mut b = on(&bob, &nodes[1]).ws(&nodes[1]).await;
+    b.join("lobby").await;
+    assert_eq!(a.recv_type("presence").await["online"], true);
+
+    nodes[1].kill(); // SIGKILL: no goodbye of any kind
+    let started = std::time::Instant::now();
+    let went = a.recv_type("presence").await;
+    assert_eq!((went["user"]["id"].as_i64(), went["online"].as_bool()), (Some(bob.id), Some(false)));
+    eprintln!("bob went offline {:?} after his node died (ttl 3 s)", started.elapsed());
+
+    // The others keep serving.
+    let carol = on(&nodes[0].user().await, &nodes[2]);
+    let mut c = carol.ws(&nodes[2]).await;
+    c.join("lobby").await;
+    let said = c.say("lobby", "still here").await;
+    assert_eq!(a.recv_type("message").await["message"], said);
+}
+
+#[tokio::test]
+async fn redis_restarted_mid_traffic_loses_nothing() {
+    let Some((mut redis, nodes)) = cluster(&[]) else { return };
+    let sender = on(&nodes[0].user().await, &nodes[1]);
+    let reader = nodes[0].user().await;
+    let mut ws = reader.ws(&nodes[0]).await;
+    ws.join("lobby").await;
+    let sending = tokio::spawn({
+        let http = sender.http.clone();
+        let url = sender.url("/api/rooms/lobby/messages");
+        async move {
+            for i in 0..200 {
+                let body = json!({"text": format!("k{i}"), "client_id": format!("k{i}")});
+                assert_eq!(http.post(&url).json(&body).send().await.unwrap().status(), StatusCode::CREATED);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut restarted = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(frame) = ws.try_recv(Duration::from_millis(100)).await {
+            if frame["type"] == "message" {
+                seen.push(frame["message"]["id"].as_i64().unwrap());
+            }
+        }
+        if !restarted && seen.len() >= 40 {
+            redis.restart();
+            restarted = true;
+        }
+        if sending.is_finished() && seen.len() >= 200 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "only {} of 200 messages arrived", seen.len());
+    }
+    let stored = stored_ids(&reader, "lobby").await;
+    assert_eq!(seen, stored, "every message once, in order, across the Redis restart");
+}
+
+#[tokio::test]
+async fn every_frame_about_messages_is_the_same_on_every_node() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let users = [nodes[0].user().await, nodes[0].user().await, nodes[0].user().await];
+    let mut sockets = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let mut ws = on(&users[i], node).ws(node).await;
+        ws.join("lobby").await;
+        sockets.push(ws);
+    }
+    // Everyone sends at once on their own node; everyone sees one order.
+    for (i, ws) in sockets.iter_mut().enumerate() {
+        for n in 0..20 {
+            ws.send(
+                json!({"type": "send", "room": "lobby", "text": format!("{i}:{n}"), "client_id": format!("c{i}-{n}")}),
+            )
+            .await;
+        }
+    }
+    let mut views: Vec<Vec<Value>> = Vec::new();
+    for ws in sockets.iter_mut() {
+        let mut view = Vec::new();
+        while view.len() < 60 {
+            let frame = ws.recv().await;
+            if frame["type"] == "message" {
+                view.push(frame["message"].clone());
+            }
+        }
+        views.push(view);
+    }
+    assert!(views.windows(2).all(|w| w[0] == w[1]), "the same messages in the same order on every node");
+    let ids: Vec<i64> = views[0].iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+}
