@@ -108,9 +108,14 @@ struct SqliteSetup;
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         // The busy timeout makes a second writer wait instead of failing; SQLite leaves
-        // foreign keys off unless asked; NORMAL is durable enough in WAL mode.
-        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(diesel::r2d2::Error::QueryError)
+        // foreign keys off unless asked; NORMAL is durable enough in WAL mode. Commits
+        // do not checkpoint (that fsyncs, stalling the message writer): a background
+        // task does it (see `Db::checkpoint`).
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+             PRAGMA wal_autocheckpoint = 0;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -241,6 +246,16 @@ impl Db {
         .await
         .map_err(|_| AppError::Unavailable)?;
         result.map_err(AppError::from)
+    }
+
+    /// Copies the SQLite write-ahead log into the database file without blocking the
+    /// writer (PASSIVE), truncating it when nobody is reading. Nothing to do on MySQL.
+    pub fn checkpoint(&self) -> DbResult<()> {
+        if let Db::Sqlite(_) = self {
+            let mut conn = self.get()?;
+            db_run!(&mut conn, |c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);"))?;
+        }
+        Ok(())
     }
 
     /// Whether the database answers a query on our own tables (a bare `SELECT 1` would

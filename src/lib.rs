@@ -146,6 +146,7 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
         db: db.clone(),
     });
     spawn_session_sweeper(db.clone());
+    spawn_checkpointer(db.clone());
 
     let workers =
         if config.workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.workers };
@@ -191,6 +192,23 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
 
     tracing::info!(backend = db.backend_name(), "listening on http://{addr}");
     server.await.map_err(|e| format!("server error: {e}"))
+}
+
+/// Checkpoints SQLite's write-ahead log every second, off the message writer's path.
+fn spawn_checkpointer(db: Db) {
+    if db.backend_name() != "sqlite" {
+        return;
+    }
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            let db = db.clone();
+            if let Ok(Err(e)) = db::blocking(move || db.checkpoint()).await {
+                tracing::warn!(error = %e, "SQLite checkpoint failed");
+            }
+        }
+    });
 }
 
 /// Deletes expired sessions once an hour.

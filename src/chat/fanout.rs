@@ -61,18 +61,32 @@ impl QueueGauge {
     }
 }
 
-/// A duplicate of the connection's socket, so that a connection that stopped reading
-/// (and so stopped being polled) can still be shut down from outside.
+/// A way to shut the connection's socket from outside, for a connection that stopped
+/// reading (and so is no longer polled, and cannot be told to close).
+///
+/// It keeps the descriptor's number and the peer's address rather than a duplicate
+/// descriptor (which would double the descriptors a server with 10,000 sockets needs):
+/// the number is only acted on while it still leads to the same peer.
 #[derive(Debug)]
-pub struct SocketCloser(std::net::TcpStream);
+pub struct SocketCloser {
+    fd: std::os::fd::RawFd,
+    peer: std::net::SocketAddr,
+}
 
 impl SocketCloser {
-    pub fn from_stream(stream: std::net::TcpStream) -> Self {
-        SocketCloser(stream)
+    pub fn new(fd: std::os::fd::RawFd, peer: std::net::SocketAddr) -> Self {
+        SocketCloser { fd, peer }
     }
 
     pub fn shutdown(&self) {
-        let _ = self.0.shutdown(Shutdown::Both);
+        // SAFETY: only system calls that take a descriptor number are made; if the
+        // connection closed and the number went to another socket, its peer differs
+        // and nothing is done.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) };
+        let socket = socket2::SockRef::from(&fd);
+        if socket.peer_addr().ok().and_then(|a| a.as_socket()) == Some(self.peer) {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! `GET /ws`: authenticate, check the origin, hand the socket to a session actor.
 
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::RawFd;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -30,11 +30,7 @@ pub async fn connect(
 /// whose client stopped reading.
 pub fn socket_closer(req: &HttpRequest) -> Option<SocketCloser> {
     let fd = req.conn_data::<ConnectionFd>()?;
-    // SAFETY: the descriptor belongs to the connection this very request arrived on,
-    // which stays open while the request is handled; we only duplicate it.
-    let borrowed = unsafe { BorrowedFd::borrow_raw(fd.0) };
-    let owned = borrowed.try_clone_to_owned().ok()?;
-    Some(SocketCloser::from_stream(std::net::TcpStream::from(owned)))
+    Some(SocketCloser::new(fd.0, req.peer_addr()?))
 }
 
 /// Browsers always send `Origin` on a WebSocket handshake; one that is not ours (or

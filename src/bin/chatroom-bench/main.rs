@@ -110,7 +110,7 @@ struct SaturateArgs {
 
 #[derive(Args)]
 struct IdleArgs {
-    /// Connections to open and hold (at most 20000).
+    /// Connections to open and hold (at most 30000).
     #[arg(long, default_value_t = 10_000)]
     connections: usize,
     #[arg(long, default_value_t = 100)]
@@ -218,6 +218,9 @@ struct Plan {
     room: String,
     role: Role,
     size: usize,
+    /// Where in each send period this sender sends (0..1): senders spread evenly over
+    /// the period, as independent people would, instead of all at the same instant.
+    phase: f64,
 }
 
 async fn run_connection(mut conn: WsConn, plan: Plan, shared: Rc<Shared>) {
@@ -314,7 +317,7 @@ async fn run_connection(mut conn: WsConn, plan: Plan, shared: Rc<Shared>) {
                                 p
                             }
                         };
-                        let owed = (since.elapsed().as_secs_f64() * at_rate) as u64 + sent_before;
+                        let owed = (since.elapsed().as_secs_f64() * at_rate + plan.phase) as u64 + sent_before;
                         owed.saturating_sub(seq)
                     }
                     Role::Windowed { window, .. } if rate > 0.0 => window.saturating_sub(in_flight) as u64,
@@ -389,7 +392,8 @@ fn plans_for(shape: &Shape, rooms: &[String], windowed: Option<usize>) -> Vec<Pl
             } else {
                 Role::Receiver
             };
-            Plan { room_index, room: rooms[room_index].clone(), role, size: shape.size }
+            let phase = if i < shape.senders { i as f64 / shape.senders as f64 } else { 0.0 };
+            Plan { room_index, room: rooms[room_index].clone(), role, size: shape.size, phase }
         })
         .collect()
 }
@@ -572,7 +576,7 @@ async fn saturate(cli: &Cli, args: &SaturateArgs) -> Result<report::Report, Stri
 }
 
 async fn idle(cli: &Cli, args: &IdleArgs) -> Result<report::Report, String> {
-    let connections = args.connections.min(20_000);
+    let connections = args.connections.min(30_000);
     let (users, rooms) = prepare(cli.addr, args.users.min(connections), args.rooms, "i").await?;
     let mut sampler = ProcSampler::new(cli.server_pid);
     let rss_before = sampler.rss_kib();
