@@ -11,7 +11,12 @@ use crate::db::Db;
 use crate::models::message::{Message, NewMessage, Stored};
 
 /// Most messages in one transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 1024;
+/// Under load (the last transaction held at least `LINGER_FROM` messages), a batch
+/// waits this long for more before committing: fewer, bigger transactions, and fan-out
+/// batches that reach each connection in one write. An idle room never waits.
+const LINGER: Duration = Duration::from_millis(2);
+const LINGER_FROM: usize = 4;
 /// Retries of a batch that failed (a lost connection, a race on a unique key).
 const RETRIES: usize = 2;
 
@@ -53,15 +58,25 @@ impl<T: Send + 'static> StoreWriter<T> {
 
 fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done: Recipient<StoredBatch<T>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut last_batch = 0;
     while let Ok(first) = pending.recv() {
+        let linger_until = (last_batch >= LINGER_FROM).then(|| std::time::Instant::now() + LINGER);
         batch.push(first);
         // Everything that queued up while the last transaction ran goes in this one.
         while batch.len() < MAX_BATCH {
-            match pending.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+            let next = match linger_until {
+                Some(until) => match until.checked_duration_since(std::time::Instant::now()) {
+                    Some(left) => pending.recv_timeout(left).ok(),
+                    None => pending.try_recv().ok(),
+                },
+                None => pending.try_recv().ok(),
+            };
+            match next {
+                Some(next) => batch.push(next),
+                None => break,
             }
         }
+        last_batch = batch.len();
         let messages: Vec<NewMessage> = batch.iter().map(|p| p.message.clone()).collect();
         let started = std::time::Instant::now();
         let result = store_with_retries(&db, &messages);

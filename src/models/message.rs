@@ -88,21 +88,22 @@ macro_rules! existing_by_key {
     }};
 }
 
-/// The body of [`Message::store_batch`] for one backend; `$insert` stores the new rows
-/// and returns their ids in order.
+/// The body of [`Message::store_batch`] for one backend. `$insert` stores the rows,
+/// skipping keys already stored (INSERT IGNORE / OR IGNORE: the unique key decides), and
+/// returns for each row its new id, or None when the key was there before.
 macro_rules! store_batch_with {
     ($c:ident, $batch:expr, $created_at:expr, $chain_top:expr, |$rows:ident| $insert:expr) => {{
         let batch: &[NewMessage] = $batch;
         // The chain position before this batch, read under the transaction's lock.
         let mut prev: i64 = $chain_top;
-        let existing = existing_by_key!($c, batch.iter().map(|m| (m.user_id, m.client_id.as_str())));
-        // The first occurrence of each key not stored yet is new; everything else repeats.
+        // A key repeated within the batch is stored once, by its first occurrence.
         let mut first_of_key: HashMap<(i64, &str), usize> = HashMap::new();
         let mut fresh = Vec::new();
         for (index, m) in batch.iter().enumerate() {
-            let key = (m.user_id, m.client_id.as_str());
-            if !existing.contains_key(&(m.user_id, m.client_id.clone())) && !first_of_key.contains_key(&key) {
-                first_of_key.insert(key, index);
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                first_of_key.entry((m.user_id, m.client_id.as_str()))
+            {
+                slot.insert(index);
                 fresh.push(MessageRowInsert {
                     room_id: m.room_id,
                     user_id: m.user_id,
@@ -112,21 +113,25 @@ macro_rules! store_batch_with {
                 });
             }
         }
-        let ids: Vec<i64> = if fresh.is_empty() {
-            Vec::new()
-        } else {
+        let ids: Vec<Option<i64>> = {
             let $rows: &[MessageRowInsert<'_>] = &fresh;
             $insert?
         };
+        // Keys that were stored before: their first copies (the rare path).
+        let repeated: Vec<(i64, &str)> =
+            fresh.iter().zip(&ids).filter(|(_, id)| id.is_none()).map(|(r, _)| (r.user_id, r.client_id)).collect();
+        let existing =
+            if repeated.is_empty() { HashMap::new() } else { existing_by_key!($c, repeated.iter().copied()) };
         let mut new_by_index: HashMap<usize, (Message, i64)> = HashMap::new();
-        let mut room_tops: HashMap<i64, i64> = HashMap::new();
+        let mut room_tops: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
         for (row, id) in fresh.iter().zip(&ids) {
+            let Some(id) = *id else { continue };
             let index = first_of_key[&(row.user_id, row.client_id)];
             let m = &batch[index];
             let top = room_tops.entry(m.room_id).or_default();
-            *top = (*top).max(*id);
+            *top = (*top).max(id);
             let message = Message {
-                id: *id,
+                id,
                 room_id: m.room_id,
                 user_id: m.user_id,
                 nickname: m.nickname.clone(),
@@ -135,32 +140,37 @@ macro_rules! store_batch_with {
                 created_at: $created_at,
             };
             new_by_index.insert(index, (message, prev));
-            prev = *id;
+            prev = id;
         }
-        if !ids.is_empty() {
+        if !room_tops.is_empty() {
             diesel::update(message_sequence::table.find(1))
                 .set(message_sequence::last_message_id.eq(prev))
                 .execute($c)?;
+            // Every room's pointer to its last message, in one statement. The values
+            // are ids from the database, not input, so they are written inline.
+            let cases: String = room_tops.iter().map(|(room, top)| format!(" WHEN {room} THEN {top}")).collect();
+            let ids: Vec<String> = room_tops.keys().map(i64::to_string).collect();
+            diesel::sql_query(format!(
+                "UPDATE rooms SET last_message_id = CASE id{cases} END WHERE id IN ({})",
+                ids.join(",")
+            ))
+            .execute($c)?;
         }
-        for (room_id, top) in room_tops {
-            diesel::update(rooms::table.filter(rooms::id.eq(room_id)).filter(rooms::last_message_id.lt(top)))
-                .set(rooms::last_message_id.eq(top))
-                .execute($c)?;
-        }
-        let outcomes: Vec<Stored> = batch
-            .iter()
-            .enumerate()
-            .map(|(index, m)| match new_by_index.get(&index) {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (index, m) in batch.iter().enumerate() {
+            let key = (m.user_id, m.client_id.as_str());
+            let outcome = match new_by_index.get(&index) {
                 Some((message, prev)) => Stored::New { message: message.clone(), prev: *prev },
                 None => match existing.get(&(m.user_id, m.client_id.clone())) {
                     Some(first) => Stored::Existing(first.clone()),
-                    None => {
-                        let first = first_of_key[&(m.user_id, m.client_id.as_str())];
-                        Stored::Existing(new_by_index[&first].0.clone())
-                    }
+                    None => match new_by_index.get(&first_of_key[&key]) {
+                        Some((first, _)) => Stored::Existing(first.clone()),
+                        None => return Err(diesel::result::Error::NotFound),
+                    },
                 },
-            })
-            .collect();
+            };
+            outcomes.push(outcome);
+        }
         Ok::<_, diesel::result::Error>(outcomes)
     }};
 }
@@ -317,11 +327,12 @@ impl Message {
                     let top = message_sequence::table.find(1).select(message_sequence::last_message_id).first(c)?;
                     store_batch_with!(c, batch, created_at, top, |rows| rows
                         .iter()
-                        .map(|row| diesel::insert_into(messages::table)
+                        .map(|row| diesel::insert_or_ignore_into(messages::table)
                             .values(row)
                             .returning(messages::id)
-                            .get_result(c))
-                        .collect::<QueryResult<Vec<i64>>>())
+                            .get_result::<i64>(c)
+                            .optional())
+                        .collect::<QueryResult<Vec<Option<i64>>>>())
                 }),
             mysql
                 | c
@@ -336,10 +347,20 @@ impl Message {
                         .for_update()
                         .first(c)?;
                     store_batch_with!(c, batch, created_at, top, |rows| {
-                        diesel::insert_into(messages::table).values(rows).execute(c)?;
-                        let stored = existing_by_key!(c, rows.iter().map(|r| (r.user_id, r.client_id)));
+                        diesel::insert_or_ignore_into(messages::table).values(rows).execute(c)?;
+                        // Only this transaction inserts messages now (it holds the chain's
+                        // lock), so the rows after the chain's head are exactly ours.
+                        let inserted: HashMap<(i64, String), i64> = messages::table
+                            .filter(messages::id.gt(top))
+                            .select((messages::id, messages::user_id, messages::client_id))
+                            .load::<(i64, i64, String)>(c)?
+                            .into_iter()
+                            .map(|(id, user, client_id)| ((user, client_id), id))
+                            .collect();
                         Ok::<_, diesel::result::Error>(
-                            rows.iter().map(|r| stored[&(r.user_id, r.client_id.to_owned())].id).collect::<Vec<i64>>(),
+                            rows.iter()
+                                .map(|r| inserted.get(&(r.user_id, r.client_id.to_owned())).copied())
+                                .collect::<Vec<Option<i64>>>(),
                         )
                     })
                 })

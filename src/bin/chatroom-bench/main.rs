@@ -28,9 +28,14 @@ struct Cli {
     /// The server to load (must be a loopback address).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// The server's pid, to sample its CPU and memory from /proc.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// More nodes of the same cluster: connections are spread over `addr` and these
+    /// (round robin), as a load balancer would.
+    #[arg(long, value_delimiter = ',')]
+    also: Vec<SocketAddr>,
+    /// The server's pid (several, comma-separated, for a cluster), to sample CPU and
+    /// memory from /proc.
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// Write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -347,7 +352,7 @@ async fn run_connection(mut conn: WsConn, plan: Plan, shared: Rc<Shared>) {
 
 /// Opens `count` connections for the plans, a few hundred at a time, and spawns them.
 async fn open_all(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     users: &[setup::BenchUser],
     plans: Vec<Plan>,
     shared: &Rc<Shared>,
@@ -360,7 +365,7 @@ async fn open_all(
             break;
         }
         let connections = futures_util::future::join_all(
-            chunk.iter().map(|(i, _)| wire::connect(addr, &users[i % users.len()].cookie)),
+            chunk.iter().map(|(i, _)| wire::connect(addrs[i % addrs.len()], &users[i % users.len()].cookie)),
         )
         .await;
         for ((_, plan), conn) in chunk.into_iter().zip(connections) {
@@ -396,6 +401,12 @@ fn plans_for(shape: &Shape, rooms: &[String], windowed: Option<usize>) -> Vec<Pl
             Plan { room_index, room: rooms[room_index].clone(), role, size: shape.size, phase }
         })
         .collect()
+}
+
+impl Cli {
+    fn nodes(&self) -> Vec<SocketAddr> {
+        std::iter::once(self.addr).chain(self.also.iter().copied()).collect()
+    }
 }
 
 fn check_loopback(addr: SocketAddr) -> Result<(), String> {
@@ -522,8 +533,8 @@ async fn fanout(cli: &Cli, args: &FanoutArgs) -> Result<report::Report, String> 
     let shape = &args.shape;
     let (users, rooms) = prepare(cli.addr, shape.users.min(shape.clients), shape.rooms, "f").await?;
     let shared = Shared::new(rooms.len());
-    open_all(cli.addr, &users, plans_for(shape, &rooms, None), &shared).await?;
-    let mut sampler = ProcSampler::new(cli.server_pid);
+    open_all(&cli.nodes(), &users, plans_for(shape, &rooms, None), &shared).await?;
+    let mut sampler = ProcSampler::new(&cli.server_pid);
     let step = measure_step(
         &shared,
         args.rate,
@@ -541,12 +552,12 @@ async fn saturate(cli: &Cli, args: &SaturateArgs) -> Result<report::Report, Stri
     let shape = &args.shape;
     let (users, rooms) = prepare(cli.addr, shape.users.min(shape.clients), shape.rooms, "s").await?;
     let shared = Shared::new(rooms.len());
-    open_all(cli.addr, &users, plans_for(shape, &rooms, None), &shared).await?;
+    open_all(&cli.nodes(), &users, plans_for(shape, &rooms, None), &shared).await?;
     let recipients = recipients_per_room(shape.clients, rooms.len());
     let mut steps = Vec::new();
     let mut rate = args.start_rate;
     for step in 0..args.max_steps {
-        let mut sampler = ProcSampler::new(cli.server_pid);
+        let mut sampler = ProcSampler::new(&cli.server_pid);
         let label = format!("{} step {}", cli.label, step + 1);
         let result = measure_step(&shared, rate, args.step_secs, &label, &mut sampler, &recipients).await;
         let failed = result.lost > 0 || result.dropped_connections > 0 || result.p99_ms > args.p99_limit_ms;
@@ -578,12 +589,12 @@ async fn saturate(cli: &Cli, args: &SaturateArgs) -> Result<report::Report, Stri
 async fn idle(cli: &Cli, args: &IdleArgs) -> Result<report::Report, String> {
     let connections = args.connections.min(30_000);
     let (users, rooms) = prepare(cli.addr, args.users.min(connections), args.rooms, "i").await?;
-    let mut sampler = ProcSampler::new(cli.server_pid);
+    let mut sampler = ProcSampler::new(&cli.server_pid);
     let rss_before = sampler.rss_kib();
     let shape = Shape { clients: connections, rooms: rooms.len(), senders: 0, users: users.len(), size: 0 };
     let shared = Shared::new(rooms.len());
     let opened = Instant::now();
-    open_all(cli.addr, &users, plans_for(&shape, &rooms, None), &shared).await?;
+    open_all(&cli.nodes(), &users, plans_for(&shape, &rooms, None), &shared).await?;
     eprintln!("{connections} connections joined in {:.1} s", opened.elapsed().as_secs_f64());
     sampler.start();
     let hold = Duration::from_secs(args.hold.min(600));
@@ -627,7 +638,7 @@ async fn storage(cli: &Cli, args: &StorageArgs) -> Result<report::Report, String
     let shape =
         Shape { clients: args.ws_senders, rooms: rooms.len(), senders: args.ws_senders, users: users.len(), size: 100 };
     let shared = Shared::new(rooms.len());
-    open_all(cli.addr, &users, plans_for(&shape, &rooms, Some(args.window)), &shared).await?;
+    open_all(&cli.nodes(), &users, plans_for(&shape, &rooms, Some(args.window)), &shared).await?;
     // HTTP senders post back to back on keep-alive connections.
     let http_acked = Rc::new(Cell::new(0u64));
     let http_go = Rc::new(Cell::new(false));
@@ -653,7 +664,7 @@ async fn storage(cli: &Cli, args: &StorageArgs) -> Result<report::Report, String
             }
         });
     }
-    let mut sampler = ProcSampler::new(cli.server_pid);
+    let mut sampler = ProcSampler::new(&cli.server_pid);
     sampler.start();
     let ws_before = shared.acked.get();
     http_go.set(true);
@@ -698,7 +709,7 @@ async fn storage(cli: &Cli, args: &StorageArgs) -> Result<report::Report, String
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = check_loopback(cli.addr) {
+    if let Err(e) = cli.nodes().into_iter().try_for_each(check_loopback) {
         eprintln!("chatroom-bench: {e}");
         return std::process::ExitCode::FAILURE;
     }

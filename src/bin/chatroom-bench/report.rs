@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-/// Samples a process's CPU time and resident memory from /proc.
+/// Samples the server processes' CPU time and resident memory from /proc (summed).
 pub struct ProcSampler {
-    pid: Option<u32>,
+    pids: Vec<u32>,
     started: Option<(Instant, u64)>,
 }
 
@@ -19,22 +19,36 @@ pub struct ServerUsage {
 }
 
 impl ProcSampler {
-    pub fn new(pid: Option<u32>) -> Self {
-        ProcSampler { pid, started: None }
+    pub fn new(pids: &[u32]) -> Self {
+        ProcSampler { pids: pids.to_vec(), started: None }
     }
 
     /// utime + stime in clock ticks (fields 14 and 15 of /proc/pid/stat).
-    fn cpu_ticks(&self) -> Option<u64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid?)).ok()?;
+    fn cpu_ticks_of(pid: u32) -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // The command name may hold spaces: count fields after its closing bracket.
         let after = &stat[stat.rfind(')')? + 2..];
         let fields: Vec<&str> = after.split_whitespace().collect();
         Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
     }
 
-    pub fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid?)).ok()?;
+    fn cpu_ticks(&self) -> Option<u64> {
+        if self.pids.is_empty() {
+            return None;
+        }
+        self.pids.iter().map(|pid| Self::cpu_ticks_of(*pid)).sum()
+    }
+
+    fn rss_kib_of(pid: u32) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok())
+    }
+
+    pub fn rss_kib(&self) -> Option<u64> {
+        if self.pids.is_empty() {
+            return None;
+        }
+        self.pids.iter().map(|pid| Self::rss_kib_of(*pid)).sum()
     }
 
     pub fn start(&mut self) {
