@@ -19,7 +19,7 @@ use crate::chat::protocol::Frame;
 use crate::models::message::Message;
 
 /// How long a message ahead of the chain waits for the ones before it to arrive.
-const GAP_GRACE: Duration = Duration::from_millis(30);
+const GAP_GRACE: Duration = Duration::from_millis(5);
 /// Most messages one fill reads.
 const FILL_LIMIT: usize = 2000;
 
