@@ -161,11 +161,14 @@ impl Config {
         if file.exists() {
             figment = figment.merge(Toml::file(file));
         }
-        let config: Config = figment.merge(env).extract().map_err(|e| {
+        let mut config: Config = figment.merge(env).extract().map_err(|e| {
             let e = e.into_iter().next().map(|e| e.to_string()).unwrap_or_default();
             format!("configuration error: {e}")
         })?;
         config.validate()?;
+        // PROTOCOL.md names only `history_max`: lowering it below the default page size
+        // makes it the default too, rather than a configuration error.
+        config.limits.history_default = config.limits.history_default.min(config.limits.history_max);
         Ok(config)
     }
 
@@ -237,9 +240,6 @@ impl Config {
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return bad(format!("limits.{name} must be greater than 0"));
-        }
-        if l.history_default > l.history_max {
-            return bad("limits.history_default must not exceed limits.history_max".into());
         }
         if l.client_timeout_secs <= l.heartbeat_secs {
             return bad("limits.client_timeout_secs must be longer than limits.heartbeat_secs".into());

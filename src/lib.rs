@@ -36,6 +36,8 @@ pub const SESSION_COOKIE: &str = "chatroom_session";
 const SESSION_KEY_FILE: &str = "session.key";
 /// Largest JSON body the API reads.
 const JSON_LIMIT: usize = 64 * 1024;
+/// Page forms are a few short fields.
+const FORM_LIMIT: usize = 16 * 1024;
 
 /// Everything opened before serving: the checks that can fail with a clear message.
 pub struct Prepared {
@@ -166,6 +168,7 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
         App::new()
             .app_data(state.clone())
             .app_data(controllers::api::json_config(JSON_LIMIT))
+            .app_data(controllers::form_config(FORM_LIMIT))
             .app_data(controllers::api::query_config())
             .app_data(controllers::api::path_config())
             .wrap(middleware::from_fn(telemetry::record_request))

@@ -151,9 +151,17 @@ async fn forms_without_or_with_a_wrong_csrf_token_are_forbidden() {
     assert_eq!(page.status, StatusCode::FORBIDDEN, "no session");
     assert!(server.db.query_strings("SELECT phone AS value FROM users").is_empty(), "nothing was stored");
 
+    // A POST with no form at all (no body, or JSON) has no token either.
+    let bare = client.http.post(client.url("/register")).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN, "no body");
+    let json = client.http.post(client.url("/login")).json(&serde_json::json!({"phone": phone})).send().await.unwrap();
+    assert_eq!(json.status(), StatusCode::FORBIDDEN, "JSON instead of a form");
+
     let user = server.user().await;
     let page = user.post_form("/logout", &[("csrf_token", "forged")]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN, "logout with a wrong token");
+    let bare = user.http.post(user.url("/logout")).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN, "logout without a form");
     let (status, _) = user.get_json("/api/me").await;
     assert_eq!(status, StatusCode::OK, "still logged in");
 }

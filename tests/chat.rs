@@ -54,6 +54,36 @@ async fn a_message_reaches_every_member_and_the_ack_carries_the_client_id() {
 }
 
 #[tokio::test]
+async fn frames_sent_right_after_join_wait_for_it_even_in_a_room_not_yet_loaded() {
+    let server = TestServer::start();
+    let (alice, bob) = (server.user().await, server.user().await);
+    assert_eq!(alice.post_json("/api/rooms", &json!({"name": "brand-new"})).await.0, StatusCode::CREATED);
+    let mut b = bob.ws(&server).await;
+    let mut a = alice.ws(&server).await;
+    // No waiting for `joined` in between: the room is not known to the hub yet.
+    a.send(json!({"type": "join", "room": "brand-new"})).await;
+    a.send(json!({"type": "send", "room": "brand-new", "text": "first words", "client_id": "quick-1"})).await;
+    a.send(json!({"type": "history", "room": "brand-new", "limit": 5})).await;
+    a.send(json!({"type": "send", "room": "nowhere-at-all", "text": "lost", "client_id": "quick-2"})).await;
+    let joined = a.recv().await;
+    assert_eq!((joined["type"].as_str(), joined["room"].as_str()), (Some("joined"), Some("brand-new")), "{joined}");
+    // The three answers come from separate pieces of work, in no fixed order.
+    let mut answers = std::collections::HashMap::new();
+    for _ in 0..3 {
+        let frame = a.recv().await;
+        answers.insert(frame["type"].as_str().unwrap().to_owned(), frame);
+    }
+    let ack = &answers["message"];
+    assert_eq!(ack["message"]["client_id"], "quick-1");
+    assert_eq!(answers["history"]["room"], "brand-new");
+    let error = &answers["error"];
+    assert_eq!((error["code"].as_str(), error["client_id"].as_str()), (Some("not_found"), Some("quick-2")), "{error}");
+    b.join("brand-new").await;
+    let (_, stored) = bob.get_json("/api/rooms/brand-new/messages").await;
+    assert_eq!(ids(&stored["messages"]), vec![ack["message"]["id"].as_i64().unwrap()]);
+}
+
+#[tokio::test]
 async fn rooms_are_isolated() {
     let server = TestServer::start();
     let (alice, bob) = (server.user().await, server.user().await);
@@ -148,6 +178,21 @@ async fn the_messages_api_pages_both_ways() {
     assert_eq!(user.get_json("/api/rooms/lobby/messages?limit=abc").await.0, StatusCode::BAD_REQUEST);
     assert_eq!(user.get_json("/api/rooms/nowhere/messages").await.0, StatusCode::NOT_FOUND);
     assert_eq!(server.client().get_json("/api/rooms/lobby/messages").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_history_max_below_the_default_page_clamps_every_page() {
+    let server = TestServer::start_with(&[("CHATROOM_LIMITS_HISTORY_MAX", "5")]);
+    let alice = server.user().await;
+    let posted = post_many(&alice, "lobby", 8).await;
+    let (status, page) = alice.get_json("/api/rooms/lobby/messages").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((ids(&page["messages"]), page["has_more"].as_bool()), (posted[3..].to_vec(), Some(true)));
+    let (_, page) = alice.get_json("/api/rooms/lobby/messages?limit=100").await;
+    assert_eq!(ids(&page["messages"]), posted[3..].to_vec());
+    let mut a = alice.ws(&server).await;
+    let joined = a.join("lobby").await;
+    assert_eq!(ids(&joined["messages"]), posted[3..].to_vec());
 }
 
 #[tokio::test]

@@ -395,6 +395,29 @@ async fn event_streams_resume_by_last_event_id_or_since_without_gap_or_duplicate
 }
 
 #[tokio::test]
+async fn an_event_stream_resuming_past_the_resume_cap_still_gets_everything_it_missed() {
+    let mut env = FAST.to_vec();
+    env.push(("CHATROOM_LIMITS_RESUME_CAP", "4"));
+    let server = TestServer::start_with(&env);
+    let (alice, bob) = (server.user().await, server.user().await);
+    let mut posted = Vec::new();
+    for i in 0..15 {
+        posted
+            .push(post(&alice, "lobby", &format!("p{i}"), &format!("p{i}")).await.1["message"]["id"].as_i64().unwrap());
+    }
+    // An event stream has no `limited` flag: it pages on until it has caught up.
+    let mut sse = bob.sse("rooms=lobby", Some(posted[1])).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 2..15 {
+        seen.push(sse.message().await["id"].as_i64().unwrap());
+    }
+    assert_eq!(seen, posted[2..].to_vec());
+    let live = post(&alice, "lobby", "live", "live").await.1["message"]["id"].as_i64().unwrap();
+    assert_eq!(sse.message().await["id"].as_i64().unwrap(), live, "then the live ones, nothing twice");
+    assert!(sse.next_event(Duration::from_millis(300)).await.is_none());
+}
+
+#[tokio::test]
 async fn idle_event_streams_get_keep_alive_comments() {
     let server = TestServer::start_with(&[("CHATROOM_LIMITS_SSE_KEEP_ALIVE_SECS", "1")]);
     let user = server.user().await;

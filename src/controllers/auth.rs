@@ -185,10 +185,10 @@ pub async fn login(
     }
 }
 
-pub async fn logout(req: HttpRequest, form: web::Form<CsrfForm>) -> PageResult {
+pub async fn logout(req: HttpRequest, form: Option<web::Form<CsrfForm>>) -> PageResult {
     let session = req.get_session();
     if current_user(&req).is_some() {
-        auth::verify_csrf(&session, form.csrf_token.as_deref())?;
+        auth::verify_csrf(&session, form.as_ref().and_then(|f| f.csrf_token.as_deref()))?;
         end_session(&req, &session);
     }
     Ok(see_other("/login"))

@@ -295,22 +295,28 @@ impl Message {
         Ok((rows, limited))
     }
 
-    /// What a client of several rooms missed since `since`, in id order, at most `cap`
-    /// (the latest ones).
-    pub fn missed_since_in(conn: &mut DbConn, room_ids: &[i64], since: i64, cap: usize) -> DbResult<Vec<Message>> {
+    /// What a client of several rooms missed since `since`, in id order: the oldest
+    /// `page` of it, and whether more follow (the event stream reads on from there).
+    pub fn missed_since_in(
+        conn: &mut DbConn,
+        room_ids: &[i64],
+        since: i64,
+        page: usize,
+    ) -> DbResult<(Vec<Message>, bool)> {
         let mut rows: Vec<Message> = db_run!(conn, |c| messages::table
             .inner_join(users::table)
             .filter(messages::room_id.eq_any(room_ids))
             .filter(messages::id.gt(since))
-            .order(messages::id.desc())
-            .limit(cap as i64)
+            .order(messages::id.asc())
+            .limit(page as i64 + 1)
             .select(message_columns!())
             .load::<MessageRow>(c))?
         .into_iter()
         .map(Message::from)
         .collect();
-        rows.reverse();
-        Ok(rows)
+        let more = rows.len() > page;
+        rows.truncate(page);
+        Ok((rows, more))
     }
 
     /// Stores a batch in one transaction (group commit), in order. Idempotency rests on

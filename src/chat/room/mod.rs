@@ -6,7 +6,7 @@
 //! connection before its history is read and buffers what arrives meanwhile, so that
 //! history plus live messages have no gap and no duplicate.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,9 @@ pub type ConnId = u64;
 
 /// Typing notices from one connection in one room are relayed at most this often.
 const TYPING_EVERY: Duration = Duration::from_secs(1);
+
+/// Requests one connection may have waiting behind a room lookup; more are refused.
+const HELD_REQUESTS_MAX: usize = 256;
 
 // ---- messages the room actor takes ----
 
@@ -127,6 +130,10 @@ struct Connection {
     /// Rooms this connection joined, by name.
     rooms: HashMap<Arc<str>, i64>,
     last_typing: HashMap<i64, Instant>,
+    /// While a room this connection joins is looked up in the database, its next
+    /// requests wait here, in order: a `send` right after `join` must not find the
+    /// room not joined yet.
+    held: Option<VecDeque<Request>>,
 }
 
 enum SubState {
@@ -253,6 +260,9 @@ impl RoomHub {
             return self.send_error(conn, FrameError::new("not_found", "there is no such room").in_room(&name));
         }
         let lookup = name.clone();
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.held.get_or_insert_with(VecDeque::new);
+        }
         self.spawn_db(
             ctx,
             move |db| -> DbResult<Option<RoomInfo>> {
@@ -261,18 +271,37 @@ impl RoomHub {
                 let direct_members = if room.is_direct() { Some(Room::member_ids(&mut c, room.id)?) } else { None };
                 Ok(Some(RoomInfo { id: room.id, name: Arc::from(room.name), direct_members }))
             },
-            move |hub, ctx, result| match result {
-                Ok(Some(info)) => {
-                    hub.known_rooms.insert(info.name.clone(), info.clone());
-                    hub.start_join(ctx, conn, info, since);
+            move |hub, ctx, result| {
+                match result {
+                    Ok(Some(info)) => {
+                        hub.known_rooms.insert(info.name.clone(), info.clone());
+                        hub.start_join(ctx, conn, info, since);
+                    }
+                    Ok(None) => {
+                        hub.send_error(conn, FrameError::new("not_found", "there is no such room").in_room(&name))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "room lookup failed");
+                        hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&name));
+                    }
                 }
-                Ok(None) => hub.send_error(conn, FrameError::new("not_found", "there is no such room").in_room(&name)),
-                Err(e) => {
-                    tracing::error!(error = %e, "room lookup failed");
-                    hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&name));
-                }
+                hub.release_held(ctx, conn);
             },
         );
+    }
+
+    /// Handles, in order, the requests that waited for a room lookup, until one of
+    /// them starts another lookup (the rest then wait behind that one).
+    fn release_held(&mut self, ctx: &mut Context<Self>, conn: ConnId) {
+        let Some(mut held) = self.connections.get_mut(&conn).and_then(|c| c.held.take()) else { return };
+        while let Some(request) = held.pop_front() {
+            self.handle_request(ctx, conn, request);
+            match self.connections.get_mut(&conn) {
+                Some(Connection { held: Some(waiting), .. }) => return waiting.extend(held),
+                Some(_) => {}
+                None => return,
+            }
+        }
     }
 
     /// Registers a connection in a room as loading: live message frames for it wait in
@@ -424,36 +453,44 @@ impl RoomHub {
             self.begin_loading(conn, info, generation);
         }
         let room_ids: Vec<i64> = rooms.iter().map(|r| r.id).collect();
-        let cap = self.limits.resume_cap;
+        let page = self.limits.resume_cap;
         let ids = room_ids.clone();
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<Vec<Message>> {
+            move |db| -> DbResult<(Vec<Message>, bool)> {
                 let mut c = db.get()?;
                 for room_id in &ids {
                     let room_top = Room::last_message_id(&mut c, *room_id)?;
                     RoomMember::ensure(&mut c, *room_id, user_id, room_top)?;
                 }
                 match since {
-                    Some(since) => Message::missed_since_in(&mut c, &ids, since, cap),
-                    None => Ok(Vec::new()),
+                    Some(since) => Message::missed_since_in(&mut c, &ids, since, page),
+                    None => Ok((Vec::new(), false)),
                 }
             },
-            move |hub, _, result| hub.finish_stream(conn, room_ids, generation, since, result),
+            move |hub, ctx, result| hub.finish_stream(ctx, conn, room_ids, generation, since, result),
         );
     }
 
+    /// Hands an event stream what it missed, a page (the resume cap) at a time: an
+    /// event stream has no `limited` flag, so it gets everything, however much. Live
+    /// messages wait in the loading buffer until the last page is out; a client too
+    /// slow for it is dropped like any slow consumer and resumes from its last id.
     fn finish_stream(
         &mut self,
+        ctx: &mut Context<Self>,
         conn: ConnId,
         room_ids: Vec<i64>,
         generation: u64,
         since: Option<i64>,
-        result: DbResult<Vec<Message>>,
+        result: DbResult<(Vec<Message>, bool)>,
     ) {
         let room_ids: Vec<i64> = room_ids.into_iter().filter(|id| self.is_loading(conn, *id, generation)).collect();
-        let history = match result {
-            Ok(history) => history,
+        if room_ids.is_empty() {
+            return;
+        }
+        let (history, more) = match result {
+            Ok(loaded) => loaded,
             Err(e) => {
                 tracing::error!(error = %e, "reading history for an event stream failed");
                 // The stream ends; its client reconnects with Last-Event-ID.
@@ -465,6 +502,18 @@ impl RoomHub {
             if let Some(name) = self.rooms.get(&message.room_id).map(|r| r.info.name.clone()) {
                 frames.push(Arc::new(Frame::message(message, &name)));
             }
+        }
+        if more {
+            let after = history.last().map_or(since.unwrap_or(0), |m| m.id);
+            if !frames.is_empty() {
+                self.deliver(conn, Arc::from(frames));
+            }
+            let (page, ids) = (self.limits.resume_cap, room_ids.clone());
+            return self.spawn_db(
+                ctx,
+                move |db| db.get().and_then(|mut c| Message::missed_since_in(&mut c, &ids, after, page)),
+                move |hub, ctx, result| hub.finish_stream(ctx, conn, room_ids, generation, Some(after), result),
+            );
         }
         let floor = since.unwrap_or(0);
         for room_id in &room_ids {
@@ -650,6 +699,17 @@ impl RoomHub {
     }
 
     fn handle_request(&mut self, ctx: &mut Context<Self>, conn: ConnId, request: Request) {
+        if let Some(held) = self.connections.get_mut(&conn).and_then(|c| c.held.as_mut()) {
+            if held.len() < HELD_REQUESTS_MAX {
+                return held.push_back(request);
+            }
+            let client_id = match &request {
+                Request::Send { client_id, .. } => Some(client_id.as_str()),
+                _ => None,
+            };
+            let error = FrameError::new("rate_limited", "too many requests while a room is being joined");
+            return self.send_error(conn, error.for_client_id(client_id));
+        }
         match request {
             Request::Join { room, since } => self.join(ctx, conn, room, since),
             Request::Leave { room } => match self.joined_room(conn, &room) {
@@ -873,6 +933,7 @@ impl Handler<Connect> for RoomHub {
                 outbox: msg.outbox,
                 rooms: HashMap::new(),
                 last_typing: HashMap::new(),
+                held: None,
             },
         );
         metrics::gauge!("chat_connections").set(self.connections.len() as f64);
