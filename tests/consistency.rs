@@ -107,6 +107,9 @@ struct Device {
     /// Sends not yet acknowledged: client_id -> (room, text).
     unacked: HashMap<String, (String, String)>,
     sent: usize,
+    /// Times the server closed this device's connection (too slow a reader, say) and
+    /// it came back with `since`, as a real client does.
+    dropped_by_server: usize,
 }
 
 impl Device {
@@ -174,7 +177,12 @@ impl Device {
                 while let Some(frame) = ws.try_recv(wait).await {
                     self.handle_frame(&frame);
                 }
-                self.ws = Some(ws);
+                if ws.closed {
+                    self.dropped_by_server += 1;
+                    self.connect().await;
+                } else {
+                    self.ws = Some(ws);
+                }
             }
             Kind::EventStream => {
                 let mut sse = self.sse.take().expect("connected");
@@ -185,7 +193,12 @@ impl Device {
                     }
                     self.view.message(&message, self.client.id);
                 }
-                self.sse = Some(sse);
+                if sse.ended {
+                    self.dropped_by_server += 1;
+                    self.connect().await;
+                } else {
+                    self.sse = Some(sse);
+                }
             }
             Kind::Polling => {
                 for room in self.rooms.clone() {
@@ -337,6 +350,7 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
                 sse: None,
                 unacked: HashMap::new(),
                 sent: 0,
+                dropped_by_server: 0,
             });
         }
     }
@@ -371,23 +385,36 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
     );
     assert!(total > 1000, "the scenario sends thousands of messages ({total})");
 
-    for device in devices.iter_mut() {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        // WebSocket sends still unacknowledged are re-sent once more on a fresh connection.
-        if device.kind == Kind::WebSocket && !device.unacked.is_empty() {
-            device.ws = None;
-            device.connect().await;
-        }
-        loop {
-            device.settle_acks();
-            let done = device.rooms.iter().all(|room| device.view.last(room) >= stored[room].last().map_or(0, |m| m.0))
-                && device.unacked.is_empty();
-            if done || tokio::time::Instant::now() > deadline {
-                break;
+    // All devices read at once: one that waited its turn would fall behind and be
+    // dropped as a slow consumer.
+    let mut settling = Vec::new();
+    for mut device in devices {
+        let tops: HashMap<String, i64> =
+            device.rooms.iter().map(|room| (room.clone(), stored[room].last().map_or(0, |m| m.0))).collect();
+        settling.push(tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            // WebSocket sends still unacknowledged are re-sent once more on a fresh connection.
+            if device.kind == Kind::WebSocket && !device.unacked.is_empty() {
+                device.ws = None;
+                device.connect().await;
             }
-            device.drain(Duration::from_millis(100)).await;
-        }
+            loop {
+                device.settle_acks();
+                let done = tops.iter().all(|(room, top)| device.view.last(room) >= *top) && device.unacked.is_empty();
+                if done || tokio::time::Instant::now() > deadline {
+                    break;
+                }
+                device.drain(Duration::from_millis(100)).await;
+            }
+            device
+        }));
     }
+    let mut devices = Vec::new();
+    for task in settling {
+        devices.push(task.await.expect("a client task"));
+    }
+    let dropped: usize = devices.iter().map(|d| d.dropped_by_server).sum();
+    eprintln!("consistency: the server dropped {dropped} connection(s), each resumed with since");
 
     // Anything stored after the first snapshot (late WebSocket resends) is included.
     for room in ROOMS {

@@ -418,6 +418,8 @@ pub struct Ws {
     pub stream: WsStream,
     /// Every text frame received, for checks over the whole conversation.
     pub seen: Vec<String>,
+    /// The server closed the socket (or it broke).
+    pub closed: bool,
 }
 
 /// Opens a WebSocket with the given cookie and Origin; the HTTP status on refusal.
@@ -430,7 +432,7 @@ pub async fn ws_connect(server: &TestServer, cookie: Option<&str>, origin: Optio
         request.headers_mut().insert("Origin", origin.parse().unwrap());
     }
     match tokio_tungstenite::connect_async(request).await {
-        Ok((stream, _)) => Ok(Ws { stream, seen: Vec::new() }),
+        Ok((stream, _)) => Ok(Ws { stream, seen: Vec::new(), closed: false }),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
         Err(e) => panic!("WebSocket handshake failed: {e}"),
     }
@@ -460,17 +462,17 @@ impl Ws {
     /// The next text frame within `wait`, or None (silence or a closed socket).
     pub async fn try_recv(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()??;
-            match next {
-                Ok(WsMessage::Text(text)) => {
+        while !self.closed {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await.ok()? {
+                Some(Ok(WsMessage::Text(text))) => {
                     self.seen.push(text.to_string());
                     return Some(serde_json::from_str(&text).expect("frames are JSON"));
                 }
-                Ok(WsMessage::Close(_)) | Err(_) => return None,
-                Ok(_) => continue,
+                Some(Ok(WsMessage::Close(_)) | Err(_)) | None => self.closed = true,
+                Some(Ok(_)) => {}
             }
         }
+        None
     }
 
     /// Skips frames until one of this type comes.
@@ -544,6 +546,10 @@ pub struct Sse {
     buffer: String,
     /// Comment lines seen (keep-alives).
     pub comments: usize,
+    /// The server ended the stream (or it broke).
+    pub ended: bool,
+    /// The start of a character split between two chunks.
+    partial: Vec<u8>,
 }
 
 impl Client {
@@ -561,7 +567,13 @@ impl Client {
             return Err((status, response.text().await.unwrap_or_default()));
         }
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Ok(Sse { body: Box::pin(response.bytes_stream()), buffer: String::new(), comments: 0 })
+        Ok(Sse {
+            body: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+            comments: 0,
+            ended: false,
+            partial: Vec::new(),
+        })
     }
 }
 
@@ -598,9 +610,22 @@ impl Sse {
                 }
                 continue;
             }
-            let chunk =
-                tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut self.body)).await.ok()??;
-            self.buffer.push_str(std::str::from_utf8(&chunk.ok()?).expect("UTF-8 events"));
+            if self.ended {
+                return None;
+            }
+            match tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut self.body)).await.ok()? {
+                Some(Ok(chunk)) => {
+                    self.partial.extend_from_slice(&chunk);
+                    let whole = match std::str::from_utf8(&self.partial) {
+                        Ok(text) => text.len(),
+                        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                        Err(e) => panic!("the event stream is not UTF-8: {e}"),
+                    };
+                    let text: Vec<u8> = self.partial.drain(..whole).collect();
+                    self.buffer.push_str(std::str::from_utf8(&text).expect("checked above"));
+                }
+                Some(Err(_)) | None => self.ended = true,
+            }
         }
     }
 
