@@ -84,6 +84,10 @@ async fn a_message_sent_on_one_node_reaches_members_on_the_others() {
         on(&bob, &nodes[2]).post_json("/api/rooms/lobby/messages", &json!({"text": "x", "client_id": "n2"})).await;
     assert_eq!((status, &again["message"]), (StatusCode::OK, &posted["message"]));
     a.expect_no("message", Duration::from_millis(400)).await;
+    // They came over pub/sub, not only through the database's gap filling.
+    for node in &nodes {
+        assert!(!node.log_text().contains("does not parse"), "a node could not read another's event");
+    }
 }
 
 #[tokio::test]

@@ -20,8 +20,11 @@ use crate::models::user::PublicUser;
 const CHANNEL: &str = "chatroom:events";
 
 /// What nodes tell each other.
+///
+/// Externally tagged (`{"message": {...}}`): serde reads an internally tagged enum
+/// through a buffer, and the message's `RawValue` cannot be read back from one.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ClusterEvent {
     /// A committed message: `prev` is the message committed just before it (any room).
     Message {
@@ -330,5 +333,34 @@ impl RedisBroker {
     /// How often claims are renewed: well within their time-to-live.
     pub fn refresh_every(&self) -> Duration {
         (self.presence_ttl / 3).max(Duration::from_millis(200))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_reads_back_as_it_was_published() {
+        let message = RawValue::from_string(r#"{"id":7,"text":"hé 👋"}"#.to_owned()).unwrap();
+        let user = PublicUser { id: 3, nickname: "alice".into() };
+        let events = [
+            ClusterEvent::Message { node: "a".into(), id: 7, prev: 5, room_id: 1, room: "lobby".into(), message },
+            ClusterEvent::Presence {
+                node: "a".into(),
+                room_id: 1,
+                room: "lobby".into(),
+                user: user.clone(),
+                online: true,
+            },
+            ClusterEvent::Typing { node: "a".into(), room_id: 1, room: "lobby".into(), user },
+            ClusterEvent::Read { node: "a".into(), user_id: 3, room: "lobby".into(), message_id: 7 },
+            ClusterEvent::EndLogin { node: "a".into(), login_id: "x".into() },
+        ];
+        for event in &events {
+            let wire = serde_json::to_string(event).unwrap();
+            let back: ClusterEvent = serde_json::from_str(&wire).unwrap_or_else(|e| panic!("{wire}: {e}"));
+            assert_eq!(serde_json::to_string(&back).unwrap(), wire);
+        }
     }
 }

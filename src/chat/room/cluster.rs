@@ -152,14 +152,22 @@ impl RoomHub {
         }
     }
 
-    /// A room just became active on this node: learn who is online elsewhere.
+    /// A room just became active on this node: learn who is online elsewhere, then
+    /// let the joins that waited for it go live (their member lists need it).
     pub(crate) fn load_remote_presence(&mut self, ctx: &mut Context<Self>, room_id: i64) {
         let Broker::Redis(redis) = self.broker.clone() else { return };
         async move { redis.presence_online(room_id).await }
             .into_actor(self)
-            .map(move |result, hub, _| match result {
-                Ok(online) => hub.reconcile_room(room_id, online),
-                Err(e) => tracing::warn!(error = %e, "reading presence failed"),
+            .map(move |result, hub, _| {
+                match result {
+                    Ok(online) => hub.reconcile_room(room_id, online),
+                    // The next refresh reconciles; the joins do not wait for it.
+                    Err(e) => tracing::warn!(error = %e, "reading presence failed"),
+                }
+                let ready = hub.rooms.get_mut(&room_id).and_then(|r| r.awaiting_remote.take()).unwrap_or_default();
+                for join in ready {
+                    hub.finish_join(room_id, join);
+                }
             })
             .spawn(ctx);
     }

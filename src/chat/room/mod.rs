@@ -161,6 +161,17 @@ struct RoomState {
     online: HashMap<i64, (PublicUser, usize)>,
     /// Users online in this room through other nodes only.
     remote_online: HashMap<i64, PublicUser>,
+    /// Joins whose history is read but whose member list waits for the other nodes'
+    /// presence, read from Redis when the room becomes active here (None once read).
+    awaiting_remote: Option<Vec<ReadyJoin>>,
+}
+
+/// A join with its history read, ready to go live.
+struct ReadyJoin {
+    conn: ConnId,
+    generation: u64,
+    since: Option<i64>,
+    result: DbResult<(Vec<Message>, bool)>,
 }
 
 impl RoomState {
@@ -311,11 +322,13 @@ impl RoomHub {
         let user_id = connection.user.id;
         connection.rooms.insert(info.name.clone(), info.id);
         let activated = !self.rooms.contains_key(&info.id);
+        let clustered = self.broker.is_clustered();
         let room = self.rooms.entry(info.id).or_insert_with(|| RoomState {
             info: info.clone(),
             subscribers: HashMap::new(),
             online: HashMap::new(),
             remote_online: HashMap::new(),
+            awaiting_remote: clustered.then(Vec::new),
         });
         let subscriber = room.subscribers.entry(conn).or_insert(Subscriber {
             user_id,
@@ -405,20 +418,17 @@ impl RoomHub {
                     None => Message::page(&mut c, room_id, Page::Latest, latest).map(|(messages, _)| (messages, false)),
                 }
             },
-            move |hub, _, result| hub.finish_join(conn, room_id, generation, since, result),
+            move |hub, _, result| hub.finish_join(room_id, ReadyJoin { conn, generation, since, result }),
         );
     }
 
-    fn finish_join(
-        &mut self,
-        conn: ConnId,
-        room_id: i64,
-        generation: u64,
-        since: Option<i64>,
-        result: DbResult<(Vec<Message>, bool)>,
-    ) {
+    fn finish_join(&mut self, room_id: i64, ready: ReadyJoin) {
+        let ReadyJoin { conn, generation, since, result } = ready;
         if !self.is_loading(conn, room_id, generation) {
             return; // left, disconnected or joined again meanwhile
+        }
+        if let Some(waiting) = self.rooms.get_mut(&room_id).and_then(|r| r.awaiting_remote.as_mut()) {
+            return waiting.push(ReadyJoin { conn, generation, since, result });
         }
         let name = self.rooms[&room_id].info.name.clone();
         let (messages, limited) = match result {
