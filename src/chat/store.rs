@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 
-use crate::db::Db;
+use crate::db::{Db, DbConn};
 use crate::models::message::{Message, NewMessage, Stored};
 
 /// Most messages in one transaction.
@@ -59,6 +59,9 @@ impl<T: Send + 'static> StoreWriter<T> {
 fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done: Recipient<StoredBatch<T>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last_batch = 0;
+    // The writer keeps its connection between batches: the pool's check on every
+    // checkout would cost a round trip per transaction. A failure gives it back.
+    let mut conn: Option<DbConn> = None;
     while let Ok(first) = pending.recv() {
         let linger_until = (last_batch >= LINGER_FROM).then(|| std::time::Instant::now() + LINGER);
         batch.push(first);
@@ -79,7 +82,7 @@ fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done:
         last_batch = batch.len();
         let messages: Vec<NewMessage> = batch.iter().map(|p| p.message.clone()).collect();
         let started = std::time::Instant::now();
-        let result = store_with_retries(&db, &messages);
+        let result = store_with_retries(&db, &mut conn, &messages);
         metrics::histogram!("message_batch_size").record(messages.len() as f64);
         metrics::histogram!("message_commit_seconds").record(started.elapsed().as_secs_f64());
         let outcomes = match result {
@@ -90,12 +93,18 @@ fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done:
     }
 }
 
-fn store_with_retries(db: &Db, messages: &[NewMessage]) -> Result<Vec<Stored>, ()> {
+fn store_with_retries(db: &Db, kept: &mut Option<DbConn>, messages: &[NewMessage]) -> Result<Vec<Stored>, ()> {
     let mut attempt = 0;
     loop {
-        let outcome = db.get().and_then(|mut conn| Message::store_batch(&mut conn, messages));
+        let outcome = match kept.take().map_or_else(|| db.get(), Ok) {
+            Ok(mut conn) => Message::store_batch(&mut conn, messages).map(|stored| (stored, conn)),
+            Err(e) => Err(e),
+        };
         match outcome {
-            Ok(stored) => return Ok(stored),
+            Ok((stored, conn)) => {
+                *kept = Some(conn);
+                return Ok(stored);
+            }
             Err(e) if attempt < RETRIES => {
                 tracing::warn!(error = %e, attempt, "storing messages failed; retrying");
                 attempt += 1;
