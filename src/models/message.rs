@@ -91,34 +91,8 @@ macro_rules! existing_by_key {
 /// The body of [`Message::store_batch`] for one backend. `$insert` stores the rows,
 /// skipping keys already stored (INSERT IGNORE / OR IGNORE: the unique key decides), and
 /// returns for each row its new id, or None when the key was there before.
-/// The chain's head and every room's pointer to its last message, moved after a batch.
-/// The values are ids from the database, not input, so they are written inline.
-fn pointer_cases(room_tops: &std::collections::BTreeMap<i64, i64>, column: &str) -> (String, String) {
-    let cases: String = room_tops.iter().map(|(room, top)| format!(" WHEN {room} THEN {top}")).collect();
-    let ids: Vec<String> = room_tops.keys().map(i64::to_string).collect();
-    (format!("CASE {column}{cases} END"), ids.join(","))
-}
-
-fn sqlite_pointer_updates(head: i64, room_tops: &std::collections::BTreeMap<i64, i64>) -> Vec<String> {
-    let (case, ids) = pointer_cases(room_tops, "id");
-    vec![
-        format!("UPDATE message_sequence SET last_message_id = {head} WHERE id = 1"),
-        format!("UPDATE rooms SET last_message_id = {case} WHERE id IN ({ids})"),
-    ]
-}
-
-/// One statement on MySQL, where each statement costs a round trip or two.
-#[cfg(feature = "mysql")]
-fn mysql_pointer_updates(head: i64, room_tops: &std::collections::BTreeMap<i64, i64>) -> Vec<String> {
-    let (case, ids) = pointer_cases(room_tops, "rooms.id");
-    vec![format!(
-        "UPDATE message_sequence, rooms SET message_sequence.last_message_id = {head}, rooms.last_message_id = {case} \
-         WHERE message_sequence.id = 1 AND rooms.id IN ({ids})"
-    )]
-}
-
 macro_rules! store_batch_with {
-    ($c:ident, $batch:expr, $created_at:expr, $chain_top:expr, $pointer_updates:expr, |$rows:ident| $insert:expr) => {{
+    ($c:ident, $batch:expr, $created_at:expr, $chain_top:expr, |$rows:ident| $insert:expr) => {{
         let batch: &[NewMessage] = $batch;
         // The chain position before this batch, read under the transaction's lock.
         let mut prev: i64 = $chain_top;
@@ -169,10 +143,18 @@ macro_rules! store_batch_with {
             prev = id;
         }
         if !room_tops.is_empty() {
-            let pointer_updates: fn(i64, &std::collections::BTreeMap<i64, i64>) -> Vec<String> = $pointer_updates;
-            for sql in pointer_updates(prev, &room_tops) {
-                diesel::sql_query(sql).execute($c)?;
-            }
+            diesel::update(message_sequence::table.find(1))
+                .set(message_sequence::last_message_id.eq(prev))
+                .execute($c)?;
+            // Every room's pointer to its last message, in one statement. The values
+            // are ids from the database, not input, so they are written inline.
+            let cases: String = room_tops.iter().map(|(room, top)| format!(" WHEN {room} THEN {top}")).collect();
+            let ids: Vec<String> = room_tops.keys().map(i64::to_string).collect();
+            diesel::sql_query(format!(
+                "UPDATE rooms SET last_message_id = CASE id{cases} END WHERE id IN ({})",
+                ids.join(",")
+            ))
+            .execute($c)?;
         }
         let mut outcomes = Vec::with_capacity(batch.len());
         for (index, m) in batch.iter().enumerate() {
@@ -349,7 +331,7 @@ impl Message {
                 | c.immediate_transaction(|c| {
                     // SQLite has one writer at a time: the transaction is the lock.
                     let top = message_sequence::table.find(1).select(message_sequence::last_message_id).first(c)?;
-                    store_batch_with!(c, batch, created_at, top, sqlite_pointer_updates, |rows| rows
+                    store_batch_with!(c, batch, created_at, top, |rows| rows
                         .iter()
                         .map(|row| diesel::insert_or_ignore_into(messages::table)
                             .values(row)
@@ -370,7 +352,7 @@ impl Message {
                         .select(message_sequence::last_message_id)
                         .for_update()
                         .first(c)?;
-                    store_batch_with!(c, batch, created_at, top, mysql_pointer_updates, |rows| {
+                    store_batch_with!(c, batch, created_at, top, |rows| {
                         diesel::insert_or_ignore_into(messages::table).values(rows).execute(c)?;
                         // Only this transaction inserts messages now (it holds the chain's
                         // lock), so the rows after the chain's head are exactly ours.
