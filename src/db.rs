@@ -251,10 +251,11 @@ impl Db {
     /// Copies the SQLite write-ahead log into the database file without blocking the
     /// writer (PASSIVE), truncating it when nobody is reading. Nothing to do on MySQL.
     pub fn checkpoint(&self) -> DbResult<()> {
-        if let Db::Sqlite(_) = self {
-            let mut conn = self.get()?;
-            db_run!(&mut conn, |c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);"))?;
+        if self.backend_name() != "sqlite" {
+            return Ok(());
         }
+        let mut conn = self.get()?;
+        db_run!(&mut conn, |c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);"))?;
         Ok(())
     }
 
