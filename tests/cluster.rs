@@ -269,3 +269,21 @@ async fn every_frame_about_messages_is_the_same_on_every_node() {
     let ids: Vec<i64> = views[0].iter().map(|m| m["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[tokio::test]
+async fn a_first_join_does_not_hang_while_redis_does_not_answer() {
+    let Some((redis, nodes)) = cluster(&[]) else { return };
+    let alice = on(&nodes[0].user().await, &nodes[1]);
+    assert_eq!(alice.post_json("/api/rooms", &json!({"name": "quiet"})).await.0, StatusCode::CREATED);
+    let mut a = alice.ws(&nodes[1]).await;
+    redis.pause();
+    // The room is new to the node: its join asks Redis who is online elsewhere, gets
+    // no answer, and goes ahead with what this node knows.
+    a.send(json!({"type": "join", "room": "quiet"})).await;
+    let joined = a.try_recv(Duration::from_secs(5)).await;
+    redis.resume();
+    let joined = joined.expect("joined without Redis");
+    assert_eq!((joined["type"].as_str(), joined["room"].as_str()), (Some("joined"), Some("quiet")), "{joined}");
+    let members: Vec<i64> = joined["members"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert_eq!(members, vec![alice.id]);
+}

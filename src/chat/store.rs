@@ -96,10 +96,10 @@ fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done:
 fn store_with_retries(db: &Db, kept: &mut Option<DbConn>, messages: &[NewMessage]) -> Result<Vec<Stored>, ()> {
     let mut attempt = 0;
     loop {
-        let outcome = match kept.take().map_or_else(|| db.get(), Ok) {
-            Ok(mut conn) => Message::store_batch(&mut conn, messages).map(|stored| (stored, conn)),
-            Err(e) => Err(e),
-        };
+        let outcome = kept
+            .take()
+            .map_or_else(|| db.get(), Ok)
+            .and_then(|mut conn| Message::store_batch(&mut conn, messages).map(|stored| (stored, conn)));
         match outcome {
             Ok((stored, conn)) => {
                 *kept = Some(conn);

@@ -709,6 +709,21 @@ impl TestRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// Freezes Redis (SIGSTOP): connections stay open and nothing is answered.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("redis is running").id().to_string();
+        let status = Command::new("kill").args([signal, pid.as_str()]).status().expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Kills Redis (everything in it is lost) and starts it again on the same port.
     pub fn restart(&mut self) {
         self.kill();

@@ -12,9 +12,6 @@ use crate::chat::broker::{Broker, ClusterEvent};
 use crate::chat::protocol::{self, Frame, MessageFrame};
 use crate::models::user::PublicUser;
 
-/// How long a first join on this node waits for the other nodes' presence.
-const PRESENCE_READ_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
 impl RoomHub {
     /// A user's first connection in a room on this node went live.
     pub(crate) fn came_online_here(&mut self, ctx: &mut Context<Self>, room_id: i64, user: PublicUser) {
@@ -156,18 +153,18 @@ impl RoomHub {
     }
 
     /// A room just became active on this node: learn who is online elsewhere, then
-    /// let the joins that waited for it go live (their member lists need it).
+    /// let the joins that waited for it go live (their member lists need it). A Redis
+    /// that does not answer holds them up no longer than the connection manager's
+    /// response timeout (500 ms).
     pub(crate) fn load_remote_presence(&mut self, ctx: &mut Context<Self>, room_id: i64) {
         let Broker::Redis(redis) = self.broker.clone() else { return };
-        // A Redis that does not answer must not hold joins up for long.
-        async move { tokio::time::timeout(PRESENCE_READ_WAIT, redis.presence_online(room_id)).await }
+        async move { redis.presence_online(room_id).await }
             .into_actor(self)
             .map(move |result, hub, _| {
                 match result {
-                    Ok(Ok(online)) => hub.reconcile_room(room_id, online),
+                    Ok(online) => hub.reconcile_room(room_id, online),
                     // The next refresh reconciles; the joins do not wait for it.
-                    Ok(Err(e)) => tracing::warn!(error = %e, "reading presence failed"),
-                    Err(_) => tracing::warn!("reading presence timed out"),
+                    Err(e) => tracing::warn!(error = %e, "reading presence failed"),
                 }
                 let ready = hub.rooms.get_mut(&room_id).and_then(|r| r.awaiting_remote.take()).unwrap_or_default();
                 for join in ready {

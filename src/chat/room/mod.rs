@@ -423,13 +423,13 @@ impl RoomHub {
     }
 
     fn finish_join(&mut self, room_id: i64, ready: ReadyJoin) {
-        let ReadyJoin { conn, generation, since, result } = ready;
-        if !self.is_loading(conn, room_id, generation) {
+        if !self.is_loading(ready.conn, room_id, ready.generation) {
             return; // left, disconnected or joined again meanwhile
         }
         if let Some(waiting) = self.rooms.get_mut(&room_id).and_then(|r| r.awaiting_remote.as_mut()) {
-            return waiting.push(ReadyJoin { conn, generation, since, result });
+            return waiting.push(ready);
         }
+        let ReadyJoin { conn, since, result, .. } = ready;
         let name = self.rooms[&room_id].info.name.clone();
         let (messages, limited) = match result {
             Ok(loaded) => loaded,
