@@ -9,7 +9,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use crate::errors::{AppError, PageError};
 use crate::models::user::PublicUser;
 
-const USER_ID: &str = "uid";
+pub const USER_ID: &str = "uid";
 const NICKNAME: &str = "nick";
 /// Identifies one login, so that logging out can close that login's streams only.
 const LOGIN_ID: &str = "sid";

@@ -48,6 +48,20 @@ pub struct Config {
     /// Seconds a node's presence claims live in Redis without renewal: the users of a
     /// node that died go offline within this time.
     pub presence_ttl_secs: u64,
+    /// SQLite's `synchronous` setting: `full` (default) syncs the log at every commit, so
+    /// an acknowledged message survives a power loss; `normal` is faster and survives a
+    /// crash of the server but not of the machine.
+    pub sqlite_synchronous: String,
+    /// Addresses of the reverse proxies in front of the server (IPs or CIDR ranges): with
+    /// `trust_forwarded_for`, the client is the right-most `X-Forwarded-For` hop that is
+    /// not one of them. Empty = only the proxy that connected is trusted.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: String,
+    /// When set (e.g. `127.0.0.1:9100`), `/metrics` is served on this address only, not
+    /// on `bind`.
+    pub metrics_bind: String,
     pub limits: Limits,
 }
 
@@ -87,6 +101,21 @@ pub struct Limits {
     pub heartbeat_secs: u64,
     /// Seconds without any sign of life before a WebSocket is closed.
     pub client_timeout_secs: u64,
+    /// Seconds database work may take before the request is answered `unavailable` (a
+    /// stalled database must not hang requests or sends).
+    pub database_timeout_secs: u64,
+    /// Accounts one client address may register within the registration window.
+    pub registrations_per_addr: u32,
+    /// The registration throttling window, in seconds.
+    pub registration_window_secs: u64,
+    /// Open WebSockets and event streams one user may hold at once.
+    pub sockets_per_user: usize,
+    /// Open WebSockets and event streams one client address may hold at once.
+    pub sockets_per_addr: usize,
+    /// Seconds a client may take to send a request body.
+    pub body_read_secs: u64,
+    /// Hours an anonymous visit's session (a CSRF token, no user) is kept.
+    pub anonymous_session_hours: u64,
 }
 
 impl Default for Config {
@@ -106,6 +135,10 @@ impl Default for Config {
             log: "info".into(),
             redis_url: String::new(),
             presence_ttl_secs: 15,
+            sqlite_synchronous: "full".into(),
+            trusted_proxies: Vec::new(),
+            metrics_token: String::new(),
+            metrics_bind: String::new(),
             limits: Limits::default(),
         }
     }
@@ -129,6 +162,13 @@ impl Default for Limits {
             sse_keep_alive_secs: 15,
             heartbeat_secs: 5,
             client_timeout_secs: 30,
+            database_timeout_secs: 5,
+            registrations_per_addr: 10,
+            registration_window_secs: 3600,
+            sockets_per_user: 20,
+            sockets_per_addr: 200,
+            body_read_secs: 10,
+            anonymous_session_hours: 2,
         }
     }
 }
@@ -220,6 +260,21 @@ impl Config {
                 return bad(format!("allowed_origins entries must start with http:// or https:// (got {origin:?})"));
             }
         }
+        if !matches!(self.sqlite_synchronous.to_ascii_lowercase().as_str(), "full" | "normal" | "extra") {
+            return bad(format!(
+                "sqlite_synchronous must be full, normal or extra (got {:?})",
+                self.sqlite_synchronous
+            ));
+        }
+        if let Err(e) = self.trusted_proxy_nets() {
+            return bad(e);
+        }
+        if !self.metrics_bind.is_empty() && self.metrics_bind.parse::<SocketAddr>().is_err() {
+            return bad(format!(
+                "metrics_bind must be an address and port such as 127.0.0.1:9100 (got {:?})",
+                self.metrics_bind
+            ));
+        }
         let l = &self.limits;
         let positive = [
             ("max_text_chars", l.max_text_chars as u64),
@@ -237,6 +292,13 @@ impl Config {
             ("sse_keep_alive_secs", l.sse_keep_alive_secs),
             ("heartbeat_secs", l.heartbeat_secs),
             ("client_timeout_secs", l.client_timeout_secs),
+            ("database_timeout_secs", l.database_timeout_secs),
+            ("registrations_per_addr", l.registrations_per_addr as u64),
+            ("registration_window_secs", l.registration_window_secs),
+            ("sockets_per_user", l.sockets_per_user as u64),
+            ("sockets_per_addr", l.sockets_per_addr as u64),
+            ("body_read_secs", l.body_read_secs),
+            ("anonymous_session_hours", l.anonymous_session_hours),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return bad(format!("limits.{name} must be greater than 0"));
@@ -245,6 +307,20 @@ impl Config {
             return bad("limits.client_timeout_secs must be longer than limits.heartbeat_secs".into());
         }
         Ok(())
+    }
+
+    /// `trusted_proxies` parsed: single addresses become /32 or /128 networks.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("trusted_proxies entries must be IP addresses or CIDR ranges (got {entry:?})"))
+            })
+            .collect()
     }
 
     /// The database to open: the configured URL, or SQLite in the data directory.
@@ -267,6 +343,10 @@ impl Config {
 
     pub fn bind_addr(&self) -> SocketAddr {
         self.bind.parse().expect("validated in Config::load")
+    }
+
+    pub fn database_timeout(&self) -> Duration {
+        Duration::from_secs(self.limits.database_timeout_secs)
     }
 
     pub fn session_ttl(&self) -> Duration {

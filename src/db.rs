@@ -3,7 +3,13 @@
 //!
 //! Queries are written once and compiled for each backend by [`db_run!`], the way
 //! Vaultwarden does it: the body is monomorphised for every connection type.
+//!
+//! Every wait for the database has a deadline: a database that stops answering (a
+//! stalled server, a lock held elsewhere) costs callers `unavailable` after
+//! `limits.database_timeout_secs`, never a hang, and at most a bounded number of
+//! blocking threads stay stuck on it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -23,12 +29,18 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 #[cfg(feature = "mysql")]
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
 
-/// How long a request waits for a pooled connection before the database counts as down.
-const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A pool on one of the supported backends.
+/// A pool on one of the supported backends, and the deadline for work on it.
 #[derive(Clone)]
-pub enum Db {
+pub struct Db {
+    pool: Backend,
+    /// Blocking threads that may be waiting on the database at once: a stalled database
+    /// holds this many at most, instead of one per request.
+    gate: Arc<tokio::sync::Semaphore>,
+    timeout: Duration,
+}
+
+#[derive(Clone)]
+enum Backend {
     Sqlite(Pool<ConnectionManager<SqliteConnection>>),
     #[cfg(feature = "mysql")]
     Mysql(Pool<ConnectionManager<MysqlConnection>>),
@@ -89,6 +101,9 @@ pub enum DbError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    /// The database did not answer within the deadline.
+    #[error("the database did not answer in time")]
+    Timeout,
 }
 
 impl DbError {
@@ -98,23 +113,35 @@ impl DbError {
             DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
         )
     }
+
+    /// No connection could be had: the database is down or stalled, not this query.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, DbError::Pool(_) | DbError::Timeout)
+    }
 }
 
 pub type DbResult<T> = Result<T, DbError>;
 
 #[derive(Debug)]
-struct SqliteSetup;
+struct SqliteSetup {
+    busy_timeout: Duration,
+    /// `FULL` or `NORMAL` (validated by the configuration).
+    synchronous: String,
+}
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // The busy timeout makes a second writer wait instead of failing; SQLite leaves
-        // foreign keys off unless asked; NORMAL is durable enough in WAL mode. Commits
-        // do not checkpoint (that fsyncs, stalling the message writer): a background
-        // task does it (see `Db::checkpoint`).
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+        // The busy timeout makes a second writer wait (up to the database deadline)
+        // instead of failing; SQLite leaves foreign keys off unless asked; FULL syncs the
+        // log at every commit (one fsync per group-committed batch), so an acknowledged
+        // message survives a power loss. Commits do not checkpoint (that fsyncs again,
+        // stalling the message writer): a background task does it (see `Db::checkpoint`).
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; \
              PRAGMA wal_autocheckpoint = 0;",
-        )
+            self.busy_timeout.as_millis(),
+            self.synchronous
+        ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -150,8 +177,20 @@ fn create_mysql_database(url: &str) -> Result<(), String> {
 }
 
 impl Db {
-    /// Opens the pool, or explains in one line why it cannot.
-    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db, String> {
+    /// Opens the pool, or explains in one line why it cannot. Work on it waits at most
+    /// `timeout` for the database.
+    pub fn connect(
+        url: &DatabaseUrl,
+        pool_size: u32,
+        timeout: Duration,
+        sqlite_synchronous: String,
+    ) -> Result<Db, String> {
+        let pool = Self::open(url, pool_size, timeout, sqlite_synchronous)?;
+        let gate = Arc::new(tokio::sync::Semaphore::new(pool_size as usize * 2 + 2));
+        Ok(Db { pool, gate, timeout })
+    }
+
+    fn open(url: &DatabaseUrl, pool_size: u32, timeout: Duration, synchronous: String) -> Result<Backend, String> {
         match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -170,11 +209,11 @@ impl Db {
                 let manager = ConnectionManager::<SqliteConnection>::new(path_str);
                 let pool = Pool::builder()
                     .max_size(pool_size)
-                    .connection_timeout(CHECKOUT_TIMEOUT)
-                    .connection_customizer(Box::new(SqliteSetup))
+                    .connection_timeout(timeout)
+                    .connection_customizer(Box::new(SqliteSetup { busy_timeout: timeout, synchronous }))
                     .build(manager)
                     .map_err(|e| format!("cannot open the SQLite database {}: {e}", path.display()))?;
-                Ok(Db::Sqlite(pool))
+                Ok(Backend::Sqlite(pool))
             }
             #[cfg(feature = "mysql")]
             DatabaseUrl::Mysql(url) => {
@@ -189,11 +228,11 @@ impl Db {
                 let pool = Pool::builder()
                     .max_size(pool_size)
                     .min_idle(Some(1))
-                    .connection_timeout(CHECKOUT_TIMEOUT)
+                    .connection_timeout(timeout)
                     .connection_customizer(Box::new(MysqlSetup))
                     .build(manager)
                     .map_err(|e| format!("cannot connect to the MySQL database {}: {e}", redact(url)))?;
-                Ok(Db::Mysql(pool))
+                Ok(Backend::Mysql(pool))
             }
             #[cfg(not(feature = "mysql"))]
             DatabaseUrl::Mysql(url) => Err(format!(
@@ -205,11 +244,16 @@ impl Db {
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Db::Sqlite(_) => "sqlite",
+        match self.pool {
+            Backend::Sqlite(_) => "sqlite",
             #[cfg(feature = "mysql")]
-            Db::Mysql(_) => "mysql",
+            Backend::Mysql(_) => "mysql",
         }
+    }
+
+    /// How long work waits for the database before it counts as unavailable.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Applies every migration that has not run yet.
@@ -225,27 +269,54 @@ impl Db {
 
     /// Checks a connection out, blocking: call only off the async workers.
     pub fn get(&self) -> DbResult<DbConn> {
-        Ok(match self {
-            Db::Sqlite(pool) => DbConn::Sqlite(pool.get_timeout(CHECKOUT_TIMEOUT)?),
+        Ok(match &self.pool {
+            Backend::Sqlite(pool) => DbConn::Sqlite(pool.get_timeout(self.timeout)?),
             #[cfg(feature = "mysql")]
-            Db::Mysql(pool) => DbConn::Mysql(pool.get_timeout(CHECKOUT_TIMEOUT)?),
+            Backend::Mysql(pool) => DbConn::Mysql(pool.get_timeout(self.timeout)?),
         })
     }
 
-    /// Runs blocking database work on the blocking thread pool and awaits its result.
+    /// Runs blocking database work on the blocking thread pool and awaits its result,
+    /// for at most the database deadline.
     pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
     {
+        self.call(move |db| work(&mut db.get()?)).await.map_err(AppError::from)
+    }
+
+    /// Runs blocking work on the database off the async workers and waits for it at most
+    /// the database deadline ([`DbError::Timeout`] then; the work itself finishes, or
+    /// not, on its own thread).
+    pub async fn call<T, F>(&self, work: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Db) -> DbResult<T> + Send + 'static,
+    {
+        self.call_within(self.timeout, work).await
+    }
+
+    /// [`Db::call`] with a deadline of its own.
+    pub async fn call_within<T, F>(&self, deadline: Duration, work: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Db) -> DbResult<T> + Send + 'static,
+    {
+        let until = tokio::time::Instant::now() + deadline;
+        let permit = tokio::time::timeout_at(until, self.gate.clone().acquire_owned())
+            .await
+            .map_err(|_| DbError::Timeout)?
+            .map_err(|_| DbError::Timeout)?;
         let db = self.clone();
-        let result = actix_web::web::block(move || {
-            let mut conn = db.get()?;
-            work(&mut conn)
-        })
-        .await
-        .map_err(|_| AppError::Unavailable)?;
-        result.map_err(AppError::from)
+        let work = actix_web::rt::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&db)
+        });
+        match tokio::time::timeout_at(until, work).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) | Err(_) => Err(DbError::Timeout),
+        }
     }
 
     /// Copies the SQLite write-ahead log into the database file without blocking the
@@ -260,22 +331,21 @@ impl Db {
     }
 
     /// Whether the database answers a query on our own tables (a bare `SELECT 1` would
-    /// still succeed on a server whose database was dropped).
-    pub fn ping(&self) -> bool {
+    /// still succeed on a server whose database was dropped), blocking.
+    pub fn ping(&self) -> DbResult<()> {
         use crate::models::schema::rooms;
         use diesel::prelude::*;
-        let Ok(mut conn) = self.get() else {
-            return false;
-        };
-        db_run!(&mut conn, |c| rooms::table.select(rooms::id).first::<i64>(c).optional().is_ok())
+        let mut conn = self.get()?;
+        db_run!(&mut conn, |c| rooms::table.select(rooms::id).first::<i64>(c).optional())?;
+        Ok(())
     }
 
     /// Connections open and idle in the pool.
     pub fn pool_state(&self) -> (u32, u32) {
-        let state = match self {
-            Db::Sqlite(pool) => pool.state(),
+        let state = match &self.pool {
+            Backend::Sqlite(pool) => pool.state(),
             #[cfg(feature = "mysql")]
-            Db::Mysql(pool) => pool.state(),
+            Backend::Mysql(pool) => pool.state(),
         };
         (state.connections, state.idle_connections)
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::db::DbError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// Malformed input (400).
     #[error("{0}")]
@@ -36,6 +36,12 @@ pub enum AppError {
     TooLarge(String),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A method the address does not serve (405); `allow` lists those it does.
+    #[error("{message}")]
+    MethodNotAllowed { allow: &'static str, message: String },
+    /// The request body did not arrive within `limits.body_read_secs` (408).
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// Storage (or another dependency) is down: retry later (503).
     #[error("the service is temporarily unavailable; try again later")]
     Unavailable,
@@ -48,7 +54,9 @@ impl AppError {
             AppError::BadRequest(_)
             | AppError::Invalid(_)
             | AppError::UnsupportedMediaType
-            | AppError::NotAcceptable(_) => "bad_request",
+            | AppError::NotAcceptable(_)
+            | AppError::RequestTimeout
+            | AppError::MethodNotAllowed { .. } => "bad_request",
             AppError::Unauthorized | AppError::BadCredentials => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
@@ -65,6 +73,8 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -87,18 +97,23 @@ impl AppError {
             AppError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
+            AppError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
             _ => {}
         }
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
+    /// PROTOCOL.md's machine-readable code.
+    #[schema(example = "bad_request")]
     pub code: &'static str,
     pub message: String,
 }

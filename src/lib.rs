@@ -8,6 +8,7 @@ pub mod chat;
 pub mod config;
 pub mod controllers;
 pub mod db;
+pub mod defences;
 pub mod errors;
 pub mod models;
 pub mod routes;
@@ -51,10 +52,22 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
     let session_key = load_or_create_session_key(&config.data_dir)?;
-    let db = Db::connect(&config.database()?, config.database_pool_size)?;
+    let db = Db::connect(
+        &config.database()?,
+        config.database_pool_size,
+        config.database_timeout(),
+        config.sqlite_synchronous.to_ascii_uppercase(),
+    )?;
     let applied = db.migrate()?;
     if applied > 0 {
         tracing::info!(applied, backend = db.backend_name(), "database migrated");
+    }
+    let filled = db
+        .get()
+        .and_then(|mut conn| models::user::User::fill_skeletons(&mut conn))
+        .map_err(|e| format!("cannot compute the nickname skeletons: {e}"))?;
+    if filled > 0 {
+        tracing::info!(filled, "computed the look-alike keys of earlier nicknames");
     }
     Ok(Prepared { config: Arc::new(config), db, session_key })
 }
@@ -142,6 +155,12 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
             config.limits.login_failures_per_phone,
             config.limits.login_failures_per_addr,
         ),
+        registrations: throttle::AddressQuota::new(
+            Duration::from_secs(config.limits.registration_window_secs),
+            config.limits.registrations_per_addr,
+        ),
+        sockets: state::SocketCounts::default(),
+        trusted_proxies: config.trusted_proxy_nets()?,
         dummy_hash,
         metrics: telemetry::metrics_handle(),
         config: config.clone(),
@@ -152,7 +171,10 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
 
     let workers =
         if config.workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.workers };
-    let store = sessions::DbSessionStore::new(db.clone());
+    let store =
+        sessions::DbSessionStore::new(db.clone(), Duration::from_secs(config.limits.anonymous_session_hours * 3600));
+    let metrics_here = config.metrics_bind.is_empty();
+    let metrics_server = if metrics_here { None } else { Some(metrics_server(&config, state.clone())?) };
     let server = HttpServer::new(move || {
         let session =
             SessionMiddleware::builder(store.clone(), session_key.clone())
@@ -171,9 +193,10 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
             .app_data(controllers::form_config(FORM_LIMIT))
             .app_data(controllers::api::query_config())
             .app_data(controllers::api::path_config())
+            .wrap(middleware::from_fn(defences::harden))
             .wrap(middleware::from_fn(telemetry::record_request))
             .wrap(tracing_actix_web::TracingLogger::default())
-            .configure(routes::public)
+            .configure(|cfg| routes::public(cfg, metrics_here))
             .service(
                 web::scope("")
                     .wrap(session)
@@ -194,7 +217,27 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
     .run();
 
     tracing::info!(backend = db.backend_name(), "listening on http://{addr}");
-    server.await.map_err(|e| format!("server error: {e}"))
+    match metrics_server {
+        Some(metrics) => {
+            let (served, _) = futures_util::future::join(server, metrics).await;
+            served.map_err(|e| format!("server error: {e}"))
+        }
+        None => server.await.map_err(|e| format!("server error: {e}")),
+    }
+}
+
+/// `/metrics` alone on `metrics_bind`, for a scraper on a network the users cannot reach.
+fn metrics_server(config: &Config, state: web::Data<AppState>) -> Result<actix_web::dev::Server, String> {
+    let bind = config.metrics_bind.as_str();
+    let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind} (metrics_bind): {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes::metrics))
+        .workers(1)
+        .listen(listener)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?
+        .run();
+    tracing::info!("metrics on http://{addr}/metrics");
+    Ok(server)
 }
 
 /// Checkpoints SQLite's write-ahead log every second, off the message writer's path.
@@ -214,10 +257,10 @@ fn spawn_checkpointer(db: Db) {
     });
 }
 
-/// Deletes expired sessions once an hour.
+/// Deletes expired sessions every ten minutes (anonymous ones expire within hours).
 fn spawn_session_sweeper(db: Db) {
     actix_web::rt::spawn(async move {
-        let mut every = actix_web::rt::time::interval(Duration::from_secs(3600));
+        let mut every = actix_web::rt::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
             let db = db.clone();

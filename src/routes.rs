@@ -2,13 +2,22 @@
 
 use actix_web::web;
 
-use crate::controllers::{self, api, assets, auth, events, health, rooms, ws};
+use crate::controllers::{self, api, assets, auth, events, health, openapi, rooms, ws};
 
-/// Routes that need no session (and so skip the session store).
-pub fn public(cfg: &mut web::ServiceConfig) {
+/// Routes that need no session (and so skip the session store). `/metrics` is here
+/// unless it has an address of its own (`metrics_bind`).
+pub fn public(cfg: &mut web::ServiceConfig, with_metrics: bool) {
     cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/metrics", web::get().to(health::metrics))
-        .route("/static/{name}", web::get().to(assets::asset));
+        .route("/static/{name}", web::get().to(assets::asset))
+        .route("/api/openapi.json", web::get().to(openapi::document));
+    if with_metrics {
+        metrics(cfg);
+    }
+}
+
+/// The metrics route alone, for the metrics address.
+pub fn metrics(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(health::metrics));
 }
 
 /// Routes that read or write the session.
@@ -26,16 +35,30 @@ pub fn with_session(cfg: &mut web::ServiceConfig) {
         .route("/ws", web::get().to(ws::connect))
         .service(
             web::scope("/api")
-                .route("/session", web::post().to(api::create_session))
-                .route("/session", web::delete().to(api::delete_session))
-                .route("/me", web::get().to(api::me))
-                .route("/rooms", web::get().to(api::list_rooms))
-                .route("/rooms", web::post().to(api::create_room))
-                .route("/rooms/{name}/messages", web::get().to(api::list_messages))
-                .route("/rooms/{name}/messages", web::post().to(api::post_message))
-                .route("/rooms/{name}/read", web::post().to(api::mark_read))
-                .route("/direct", web::post().to(api::open_direct))
-                .route("/events", web::get().to(events::stream))
+                .service(
+                    api_resource("/session", "POST, DELETE")
+                        .route(web::post().to(api::create_session))
+                        .route(web::delete().to(api::delete_session)),
+                )
+                .service(api_resource("/me", "GET").route(web::get().to(api::me)))
+                .service(
+                    api_resource("/rooms", "GET, POST")
+                        .route(web::get().to(api::list_rooms))
+                        .route(web::post().to(api::create_room)),
+                )
+                .service(
+                    api_resource("/rooms/{name}/messages", "GET, POST")
+                        .route(web::get().to(api::list_messages))
+                        .route(web::post().to(api::post_message)),
+                )
+                .service(api_resource("/rooms/{name}/read", "POST").route(web::post().to(api::mark_read)))
+                .service(api_resource("/direct", "POST").route(web::post().to(api::open_direct)))
+                .service(api_resource("/events", "GET").route(web::get().to(events::stream)))
                 .default_service(web::to(controllers::not_found_json)),
         );
+}
+
+/// An API address serving `allow`: another method is answered 405 with `Allow`, not 404.
+fn api_resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move |req| controllers::method_not_allowed_json(req, allow)))
 }

@@ -16,23 +16,37 @@ type SessionState = HashMap<String, String>;
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
+    /// How long a session without a user (a visit that only got a CSRF token) is kept:
+    /// every anonymous visit stores a row, and they must not pile up for a month.
+    anonymous_ttl: std::time::Duration,
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, anonymous_ttl: std::time::Duration) -> Self {
+        Self { db, anonymous_ttl }
     }
 
     fn expiry(ttl: &Duration) -> chrono::NaiveDateTime {
         now() + chrono::Duration::seconds(ttl.whole_seconds())
     }
 
+    /// When a session with this state expires: logged-in sessions live the configured
+    /// time, anonymous ones the (shorter) anonymous time.
+    fn expiry_of(&self, state: &SessionState, ttl: &Duration) -> chrono::NaiveDateTime {
+        if state.contains_key(crate::auth::USER_ID) {
+            return Self::expiry(ttl);
+        }
+        let anonymous = Duration::seconds(self.anonymous_ttl.as_secs() as i64);
+        Self::expiry(&anonymous.min(*ttl))
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Db) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let db = self.db.clone();
-        actix_web::web::block(move || work(&db)).await?
+        // A stalled database fails the request after the database deadline, not never.
+        let outcome = self.db.call(move |db| Ok(work(db))).await;
+        outcome.map_err(anyhow::Error::from)?
     }
 }
 
@@ -54,10 +68,10 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, session_state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let expires_at = self.expiry_of(&session_state, ttl);
         let state = serde_json::to_string(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = new_key();
         let stored_key = key.as_ref().to_owned();
-        let expires_at = Self::expiry(ttl);
         self.blocking(move |db| Ok(SessionRecord::insert(&mut db.get()?, &stored_key, &state, expires_at)?))
             .await
             .map_err(SaveError::Other)?;
@@ -70,9 +84,9 @@ impl SessionStore for DbSessionStore {
         session_state: SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        let expires_at = self.expiry_of(&session_state, ttl);
         let state = serde_json::to_string(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let key = session_key.as_ref().to_owned();
-        let expires_at = Self::expiry(ttl);
         let state_for_update = state.clone();
         let updated = self
             .blocking(move |db| Ok(SessionRecord::update(&mut db.get()?, &key, &state_for_update, expires_at, now())?))

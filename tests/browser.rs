@@ -563,7 +563,7 @@ async fn a_direct_room_opens_from_the_room_list_and_only_the_two_of_them_get_in(
     wait_for_message(&a, "bob", "agreed").await;
 
     let page = carol.get(&format!("/rooms/{room}")).await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN, "a third person is kept out");
+    assert_eq!(page.status, StatusCode::NOT_FOUND, "a third person is kept out, as if the room did not exist");
 }
 
 #[tokio::test]

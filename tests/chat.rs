@@ -398,7 +398,11 @@ async fn a_phone_number_never_appears_in_any_frame_or_answer() {
 #[tokio::test]
 async fn two_hundred_connections_in_one_room_all_receive_every_message() {
     let server = TestServer::start();
-    let users = [server.user().await, server.user().await, server.user().await, server.user().await];
+    // Twenty sockets each: as many as one user may hold (`sockets_per_user`).
+    let mut users = Vec::new();
+    for _ in 0..10 {
+        users.push(server.user().await);
+    }
     let mut sockets = Vec::new();
     for i in 0..200 {
         let mut ws = users[i % users.len()].ws(&server).await;

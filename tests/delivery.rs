@@ -278,21 +278,22 @@ async fn a_direct_room_is_made_once_and_only_its_two_members_get_in() {
     let mut b = bob.ws(&server).await;
     assert_eq!(b.join(&name).await["messages"][0], said);
 
+    // To an outsider, someone else's direct room is a room that does not exist.
     let path = format!("/api/rooms/{name}/messages");
-    assert_eq!(eve.get_json(&path).await.1["error"]["code"], "forbidden");
-    assert_eq!(eve.get_json(&path).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(post(&eve, &name, "let me in", "e1").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(eve.get_json(&path).await.1["error"]["code"], "not_found");
+    assert_eq!(eve.get_json(&path).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(post(&eve, &name, "let me in", "e1").await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         eve.post_json(&format!("/api/rooms/{name}/read"), &json!({"message_id": 1})).await.0,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
-    assert_eq!(eve.get(&format!("/rooms/{name}")).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(eve.sse(&format!("rooms={name}"), None).await.err().map(|e| e.0), Some(StatusCode::FORBIDDEN));
+    assert_eq!(eve.get(&format!("/rooms/{name}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(eve.sse(&format!("rooms={name}"), None).await.err().map(|e| e.0), Some(StatusCode::NOT_FOUND));
     let mut e = eve.ws(&server).await;
     e.send(json!({"type": "join", "room": name})).await;
-    assert_eq!(e.error().await["code"], "forbidden");
+    assert_eq!(e.error().await["code"], "not_found");
     e.send(json!({"type": "send", "room": name, "text": "hi", "client_id": "e2"})).await;
-    assert_eq!(e.error().await["code"], "forbidden");
+    assert_eq!(e.error().await["code"], "not_found");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 pub mod broker;
 pub mod fanout;
+pub mod frame_guard;
 pub mod protocol;
 pub mod room;
 pub mod session;

@@ -6,21 +6,25 @@
 //! moving to its successor (actix-ws) would touch this file alone.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
+use bytes::BytesMut;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::distr::{Alphanumeric, SampleString};
 
 use super::fanout::{CloseConnection, Deliver, Outbox, QueueGauge, Sink, SocketCloser};
+use super::frame_guard::FrameGuard;
 use super::protocol::{self, ClientFrame, FrameError};
 use super::room::{Command, ConnId, Connect, Disconnect, Request, RoomHub};
 use crate::auth::CurrentUser;
 use crate::config::Limits;
 use crate::models::validate;
+use crate::state::SocketSlot;
 
 /// Frames other than sends (joins, history, typing…) a connection may send per second.
 const FRAMES_PER_SEC: u32 = 200;
@@ -35,6 +39,12 @@ pub struct WsSession {
     frames: DefaultDirectRateLimiter,
     gauge: QueueGauge,
     closer: Option<SocketCloser>,
+    /// Set by the frame guard when the client declared a frame over the limit.
+    oversize: Arc<AtomicBool>,
+    /// A fragmented text message being put back together (RFC 6455 section 5.4).
+    fragments: Option<BytesMut>,
+    /// This socket's place in the per-user and per-address counts, freed with the actor.
+    _slot: SocketSlot,
 }
 
 /// Upgrades an authenticated request to a WebSocket served by a new session actor.
@@ -45,10 +55,12 @@ pub fn start(
     hub: Addr<RoomHub>,
     limits: Arc<Limits>,
     closer: Option<SocketCloser>,
+    slot: SocketSlot,
 ) -> Result<HttpResponse, actix_web::Error> {
     let per_sec = NonZeroU32::new(limits.send_rate_per_sec).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(limits.send_burst).unwrap_or(NonZeroU32::MIN);
     let frames = NonZeroU32::new(FRAMES_PER_SEC).expect("positive");
+    let oversize = Arc::new(AtomicBool::new(false));
     let session = WsSession {
         user,
         hub,
@@ -59,11 +71,63 @@ pub fn start(
         gauge: QueueGauge::default(),
         closer,
         limits: limits.clone(),
+        oversize: oversize.clone(),
+        fragments: None,
+        _slot: slot,
     };
-    ws::WsResponseBuilder::new(session, req, stream).frame_size(limits.max_frame_bytes).start()
+    let guarded = FrameGuard::new(stream, limits.max_frame_bytes, oversize);
+    ws::WsResponseBuilder::new(session, req, guarded).frame_size(limits.max_frame_bytes).start()
 }
 
 impl WsSession {
+    fn close_too_large(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let limit = self.limits.max_frame_bytes;
+        self.reply_error(ctx, FrameError::new("too_large", format!("frames are limited to {limit} bytes")));
+        ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Size, description: None }));
+        ctx.stop();
+    }
+
+    /// RFC 6455 section 8.1: text that is not UTF-8 fails the connection with 1007.
+    fn close_invalid_text(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        ctx.close(Some(ws::CloseReason {
+            code: ws::CloseCode::Invalid,
+            description: Some("text must be UTF-8".into()),
+        }));
+        ctx.stop();
+    }
+
+    /// Puts a fragmented message back together, within the frame limit as a whole.
+    fn reassemble(&mut self, item: actix_http::ws::Item, ctx: &mut ws::WebsocketContext<Self>) {
+        let (bytes, last) = match item {
+            actix_http::ws::Item::FirstText(bytes) => {
+                self.fragments = Some(BytesMut::new());
+                (bytes, false)
+            }
+            actix_http::ws::Item::FirstBinary(_) => {
+                self.fragments = None;
+                return self
+                    .reply_error(ctx, FrameError::bad_request("binary frames are not understood; send JSON text"));
+            }
+            actix_http::ws::Item::Continue(bytes) => (bytes, false),
+            actix_http::ws::Item::Last(bytes) => (bytes, true),
+        };
+        // Continuations of a binary message (already refused) are dropped with it.
+        let Some(message) = self.fragments.as_mut() else { return };
+        if message.len() + bytes.len() > self.limits.max_frame_bytes {
+            self.fragments = None;
+            return self.close_too_large(ctx);
+        }
+        message.extend_from_slice(&bytes);
+        if !last {
+            return;
+        }
+        let message = self.fragments.take().unwrap_or_default();
+        match std::str::from_utf8(&message) {
+            Ok(text) => self.handle_text(text, ctx),
+            Err(_) => self.close_invalid_text(ctx),
+        }
+    }
+
     fn reply_error(&self, ctx: &mut ws::WebsocketContext<Self>, error: FrameError) {
         ctx.text(error.to_frame());
     }
@@ -206,20 +270,19 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
             Ok(ws::Message::Binary(_)) => {
                 self.reply_error(ctx, FrameError::bad_request("binary frames are not understood; send JSON text"))
             }
-            Ok(ws::Message::Continuation(_)) => {
-                self.reply_error(ctx, FrameError::bad_request("fragmented frames are not supported"))
-            }
+            Ok(ws::Message::Continuation(item)) => self.reassemble(item, ctx),
             Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
             Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
             Ok(ws::Message::Close(reason)) => {
                 ctx.close(reason);
                 ctx.stop();
             }
-            Err(ws::ProtocolError::Overflow) => {
-                let limit = self.limits.max_frame_bytes;
-                self.reply_error(ctx, FrameError::new("too_large", format!("frames are limited to {limit} bytes")));
-                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Size, description: None }));
-                ctx.stop();
+            Err(ws::ProtocolError::Overflow) => self.close_too_large(ctx),
+            Err(_) if self.oversize.load(Ordering::Relaxed) => self.close_too_large(ctx),
+            // actix-web-actors reports a text frame that is not UTF-8 as an I/O error
+            // carrying the UTF-8 decoder's message.
+            Err(ws::ProtocolError::Io(e)) if e.to_string().to_ascii_lowercase().contains("utf-8") => {
+                self.close_invalid_text(ctx)
             }
             Err(e) => {
                 tracing::debug!(error = %e, "WebSocket protocol error");

@@ -3,11 +3,11 @@
 //! the room actor in order, which only then fans them out (store first).
 
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use crate::db::{Db, DbConn};
+use crate::db::{Db, DbConn, DbError};
 use crate::models::message::{Message, NewMessage, Stored};
 
 /// Most messages in one transaction.
@@ -17,13 +17,19 @@ const MAX_BATCH: usize = 1024;
 /// batches that reach each connection in one write. An idle room never waits.
 const LINGER: Duration = Duration::from_millis(2);
 const LINGER_FROM: usize = 4;
-/// Retries of a batch that failed (a lost connection, a race on a unique key).
+/// Retries of a message that failed on its own (a race on a unique key, a lost
+/// connection mid-transaction).
 const RETRIES: usize = 2;
+/// Pause between attempts while the database cannot be reached.
+const UNREACHABLE_BACKOFF: Duration = Duration::from_millis(100);
 
-/// One message to store and who is waiting for it.
+/// One message to store, who is waiting for it, and until when an answer is useful.
 pub struct PendingSend<T> {
     pub message: NewMessage,
     pub waiter: T,
+    /// After this, the sender has been told `unavailable` and will retry with the same
+    /// `client_id`: the writer no longer starts to store it.
+    pub deadline: Instant,
 }
 
 /// The outcomes of one transaction, in the order the messages were given.
@@ -51,8 +57,8 @@ impl<T: Send + 'static> StoreWriter<T> {
         StoreWriter { queue }
     }
 
-    pub fn submit(&self, message: NewMessage, waiter: T) -> Result<(), T> {
-        self.queue.send(PendingSend { message, waiter }).map_err(|e| e.0.waiter)
+    pub fn submit(&self, message: NewMessage, waiter: T, deadline: Instant) -> Result<(), T> {
+        self.queue.send(PendingSend { message, waiter, deadline }).map_err(|e| e.0.waiter)
     }
 }
 
@@ -61,14 +67,14 @@ fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done:
     let mut last_batch = 0;
     // The writer keeps its connection between batches: the pool's check on every
     // checkout would cost a round trip per transaction. A failure gives it back.
-    let mut conn: Option<DbConn> = None;
+    let mut writer = Writer { db, conn: None };
     while let Ok(first) = pending.recv() {
-        let linger_until = (last_batch >= LINGER_FROM).then(|| std::time::Instant::now() + LINGER);
+        let linger_until = (last_batch >= LINGER_FROM).then(|| Instant::now() + LINGER);
         batch.push(first);
         // Everything that queued up while the last transaction ran goes in this one.
         while batch.len() < MAX_BATCH {
             let next = match linger_until {
-                Some(until) => match until.checked_duration_since(std::time::Instant::now()) {
+                Some(until) => match until.checked_duration_since(Instant::now()) {
                     Some(left) => pending.recv_timeout(left).ok(),
                     None => pending.try_recv().ok(),
                 },
@@ -80,40 +86,85 @@ fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done:
             }
         }
         last_batch = batch.len();
-        let messages: Vec<NewMessage> = batch.iter().map(|p| p.message.clone()).collect();
-        let started = std::time::Instant::now();
-        let result = store_with_retries(&db, &mut conn, &messages);
-        metrics::histogram!("message_batch_size").record(messages.len() as f64);
-        metrics::histogram!("message_commit_seconds").record(started.elapsed().as_secs_f64());
-        let outcomes = match result {
-            Ok(stored) => batch.drain(..).zip(stored).map(|(p, s)| (p.waiter, Ok(s))).collect(),
-            Err(()) => batch.drain(..).map(|p| (p.waiter, Err(StoreFailed))).collect(),
-        };
+        let now = Instant::now();
+        let (live, expired): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| p.deadline > now);
+        let mut outcomes: Vec<(T, Result<Stored, StoreFailed>)> =
+            expired.into_iter().map(|p| (p.waiter, Err(StoreFailed))).collect();
+        if !live.is_empty() {
+            let messages: Vec<NewMessage> = live.iter().map(|p| p.message.clone()).collect();
+            let deadline = live.iter().map(|p| p.deadline).min().expect("a live message");
+            let started = Instant::now();
+            let stored = writer.store(&messages, deadline);
+            metrics::histogram!("message_batch_size").record(messages.len() as f64);
+            metrics::histogram!("message_commit_seconds").record(started.elapsed().as_secs_f64());
+            outcomes.extend(live.into_iter().zip(stored).map(|(p, s)| (p.waiter, s)));
+        }
         done.do_send(StoredBatch { outcomes });
     }
 }
 
-fn store_with_retries(db: &Db, kept: &mut Option<DbConn>, messages: &[NewMessage]) -> Result<Vec<Stored>, ()> {
-    let mut attempt = 0;
-    loop {
-        let outcome = kept
-            .take()
-            .map_or_else(|| db.get(), Ok)
-            .and_then(|mut conn| Message::store_batch(&mut conn, messages).map(|stored| (stored, conn)));
-        match outcome {
-            Ok((stored, conn)) => {
-                *kept = Some(conn);
-                return Ok(stored);
-            }
-            Err(e) if attempt < RETRIES => {
-                tracing::warn!(error = %e, attempt, "storing messages failed; retrying");
-                attempt += 1;
-                std::thread::sleep(Duration::from_millis(50 * attempt as u64));
+struct Writer {
+    db: Db,
+    conn: Option<DbConn>,
+}
+
+impl Writer {
+    /// Stores `messages`, one outcome each. A batch that fails for a reason of its own
+    /// (not an unreachable database) is split in halves and each half tried alone, so
+    /// that one message the database refuses fails alone and never takes other
+    /// people's messages with it.
+    fn store(&mut self, messages: &[NewMessage], deadline: Instant) -> Vec<Result<Stored, StoreFailed>> {
+        if Instant::now() >= deadline {
+            return vec![Err(StoreFailed); messages.len()];
+        }
+        match self.store_until(messages, deadline) {
+            Ok(stored) => stored.into_iter().map(Ok).collect(),
+            Err(e) if messages.len() > 1 && !e.is_unreachable() => {
+                tracing::warn!(error = %e, messages = messages.len(), "a batch failed; storing its halves apart");
+                let (left, right) = messages.split_at(messages.len() / 2);
+                let mut outcomes = self.store(left, deadline);
+                outcomes.extend(self.store(right, deadline));
+                outcomes
             }
             Err(e) => {
                 tracing::error!(error = %e, messages = messages.len(), "storing messages failed");
-                return Err(());
+                vec![Err(StoreFailed); messages.len()]
             }
+        }
+    }
+
+    /// One transaction for `messages`, retried while the database cannot be reached and
+    /// the deadline has not passed, and a few times for a single message's own failure.
+    fn store_until(&mut self, messages: &[NewMessage], deadline: Instant) -> Result<Vec<Stored>, DbError> {
+        let mut attempt = 0;
+        loop {
+            let outcome = self
+                .conn
+                .take()
+                .map_or_else(|| self.db.get(), Ok)
+                .and_then(|mut conn| Message::store_batch(&mut conn, messages).map(|stored| (stored, conn)));
+            let e = match outcome {
+                Ok((stored, conn)) => {
+                    self.conn = Some(conn);
+                    return Ok(stored);
+                }
+                Err(e) => e,
+            };
+            let retry = if e.is_unreachable() {
+                Instant::now() + UNREACHABLE_BACKOFF < deadline
+            } else {
+                messages.len() == 1 && attempt < RETRIES
+            };
+            if !retry {
+                return Err(e);
+            }
+            attempt += 1;
+            tracing::warn!(error = %e, attempt, "storing messages failed; retrying");
+            std::thread::sleep(if e.is_unreachable() {
+                UNREACHABLE_BACKOFF
+            } else {
+                Duration::from_millis(50 * attempt as u64)
+            });
         }
     }
 }

@@ -5,24 +5,58 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{authenticate, end_session};
 use super::rooms;
 use crate::auth::{self, CurrentUser};
 use crate::chat::room::{PostMessage, ReadMoved};
-use crate::errors::AppError;
+use crate::errors::{AppError, ErrorBody};
 use crate::models::message::{Message, MessageView, Page};
-use crate::models::room::{Room, RoomMember};
+use crate::models::room::{Room, RoomMember, RoomSummary};
+use crate::models::user::PublicUser;
 use crate::models::validate;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub phone: String,
     pub password: String,
 }
 
+/// The user, as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct UserEnvelope {
+    pub user: PublicUser,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoomList {
+    pub rooms: Vec<RoomSummary>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoomEnvelope {
+    pub room: RoomSummary,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(bound = "")]
+pub struct MessageEnvelope<'a> {
+    pub message: MessageView<'a>,
+}
+
+/// Logs in: the session cookie comes with the answer.
+#[utoipa::path(post, path = "/api/session", tag = "session", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "logged in", body = UserEnvelope),
+        (status = 400, description = "malformed body", body = ErrorBody),
+        (status = 401, description = "wrong phone number or password", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 415, description = "not JSON", body = ErrorBody),
+        (status = 429, description = "too many failed logins", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
 pub async fn create_session(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -31,16 +65,28 @@ pub async fn create_session(
 ) -> Result<HttpResponse, AppError> {
     let user = authenticate(&state, &req, &body.phone, &body.password).await?;
     auth::log_in(&session, &user)?;
-    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+    Ok(HttpResponse::Ok().json(UserEnvelope { user }))
 }
 
+/// Logs out: the session ends, with the sockets and streams it opened.
+#[utoipa::path(delete, path = "/api/session", tag = "session", security(("session" = [])),
+    responses(
+        (status = 204, description = "logged out"),
+        (status = 401, description = "not logged in", body = ErrorBody),
+    ))]
 pub async fn delete_session(req: HttpRequest, session: Session, _user: CurrentUser) -> HttpResponse {
     end_session(&req, &session);
     HttpResponse::NoContent().finish()
 }
 
+/// Who is logged in.
+#[utoipa::path(get, path = "/api/me", tag = "session", security(("session" = [])),
+    responses(
+        (status = 200, description = "the logged-in user", body = UserEnvelope),
+        (status = 401, description = "not logged in", body = ErrorBody),
+    ))]
 pub async fn me(user: CurrentUser) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "user": user.public() }))
+    HttpResponse::Ok().json(UserEnvelope { user: user.public() })
 }
 
 /// Turns the extractors' own refusals into PROTOCOL.md's JSON errors.
@@ -69,39 +115,78 @@ pub fn path_config() -> web::PathConfig {
 
 // ---- rooms and messages ----
 
+/// Every public room and the user's direct rooms, with unread counts.
+#[utoipa::path(get, path = "/api/rooms", tag = "rooms", security(("session" = [])),
+    responses(
+        (status = 200, description = "the rooms", body = RoomList),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
 pub async fn list_rooms(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let user_id = user.id;
     let rooms = state.db.run(move |c| Room::list_for(c, user_id)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "rooms": rooms })))
+    Ok(HttpResponse::Ok().json(RoomList { rooms }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRoomRequest {
+    /// Lowercase letters, digits, `-` and `_`; `dm-<n>-<n>` is kept for direct rooms.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     pub name: String,
 }
 
+/// Creates a public room.
+#[utoipa::path(post, path = "/api/rooms", tag = "rooms", security(("session" = [])), request_body = CreateRoomRequest,
+    responses(
+        (status = 201, description = "created", body = RoomEnvelope),
+        (status = 400, description = "malformed body", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 409, description = "the name is taken", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 415, description = "not JSON", body = ErrorBody),
+        (status = 422, description = "not a valid room name", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
 pub async fn create_room(
     state: web::Data<AppState>,
     user: CurrentUser,
     body: web::Json<CreateRoomRequest>,
 ) -> Result<HttpResponse, AppError> {
     let room = rooms::create_room(&state, body.name.trim(), &user).await?;
-    Ok(HttpResponse::Created().json(json!({ "room": room.summary(room.name.clone(), 0) })))
+    Ok(HttpResponse::Created().json(RoomEnvelope { room: room.summary(room.name.clone(), 0) }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Messages before this id (older history).
+    #[param(minimum = 1)]
     pub before: Option<i64>,
+    /// Messages after this id (catching up), up to `before` when both are given.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
+    /// Page size, at most `history_max` (larger values are clamped).
+    #[param(minimum = 1)]
     pub limit: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct MessagePage<'a> {
+#[derive(Serialize, ToSchema)]
+#[schema(bound = "")]
+pub struct MessagePage<'a> {
     messages: Vec<MessageView<'a>>,
     has_more: bool,
 }
 
+/// A page of a room's history, oldest first.
+#[utoipa::path(get, path = "/api/rooms/{name}/messages", tag = "messages", security(("session" = [])),
+    params(("name" = String, Path, description = "the room"), HistoryQuery),
+    responses(
+        (status = 200, description = "a page of history", body = MessagePage),
+        (status = 400, description = "bad paging parameters", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "no such room (or someone else's direct room)", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
 pub async fn list_messages(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -129,13 +214,33 @@ pub async fn list_messages(
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PostMessageRequest {
+    /// Up to `max_text_chars` characters (4000 by default) after trimming; not blank.
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub text: String,
+    /// The sender's id for this message: a retry with the same id is stored once.
+    /// Generated when absent.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub client_id: Option<String>,
 }
 
+/// Sends a message; a repeated `client_id` answers 200 with the first copy.
+#[utoipa::path(post, path = "/api/rooms/{name}/messages", tag = "messages", security(("session" = [])),
+    params(("name" = String, Path, description = "the room")), request_body = PostMessageRequest,
+    responses(
+        (status = 201, description = "stored", body = MessageEnvelope),
+        (status = 200, description = "already stored under this client_id", body = MessageEnvelope),
+        (status = 400, description = "malformed body", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "no such room (or someone else's direct room)", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 415, description = "not JSON", body = ErrorBody),
+        (status = 422, description = "empty or too long text, or a bad client_id", body = ErrorBody),
+        (status = 429, description = "sending too fast", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
 pub async fn post_message(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -169,11 +274,38 @@ pub async fn post_message(
     Ok(HttpResponse::build(status).content_type("application/json").body(body))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ReadRequest {
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "whole_number")]
     pub message_id: i64,
 }
 
+/// An integer, also when written as a number with a zero fraction (`12.0`): JSON does
+/// not tell the two apart, and JSON Schema counts both as integers.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(n) = number.as_i64() {
+        return Ok(n);
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!("{number} is not a whole number in range"))),
+    }
+}
+
+/// Moves the read marker forward (clamped to the room's latest message).
+#[utoipa::path(post, path = "/api/rooms/{name}/read", tag = "messages", security(("session" = [])),
+    params(("name" = String, Path, description = "the room")), request_body = ReadRequest,
+    responses(
+        (status = 204, description = "done"),
+        (status = 400, description = "malformed body or not a message id", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "no such room (or someone else's direct room)", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 415, description = "not JSON", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
 pub async fn mark_read(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -193,17 +325,30 @@ pub async fn mark_read(
             RoomMember::mark_read(c, room_id, user_id, message_id)
         })
         .await?;
-    if moved {
+    if let Some(message_id) = moved {
         state.hub.do_send(ReadMoved { user_id, room: room.name, message_id });
     }
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct DirectRequest {
     pub nickname: String,
 }
 
+/// Opens (or creates) the direct room with the user of this nickname.
+#[utoipa::path(post, path = "/api/direct", tag = "rooms", security(("session" = [])), request_body = DirectRequest,
+    responses(
+        (status = 201, description = "created", body = RoomEnvelope),
+        (status = 200, description = "it existed", body = RoomEnvelope),
+        (status = 400, description = "malformed body", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "nobody has this nickname", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 415, description = "not JSON", body = ErrorBody),
+        (status = 422, description = "yourself", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
 pub async fn open_direct(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -211,5 +356,5 @@ pub async fn open_direct(
 ) -> Result<HttpResponse, AppError> {
     let (room, created, partner) = rooms::open_direct(&state, &user, &body.nickname).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(HttpResponse::build(status).json(json!({ "room": room.summary(partner, 0) })))
+    Ok(HttpResponse::build(status).json(RoomEnvelope { room: room.summary(partner, 0) }))
 }

@@ -88,7 +88,12 @@ pub async fn register_form(session: Session) -> PageResult {
     register_page(&session, StatusCode::OK, &RegisterForm::default(), &BTreeMap::new())
 }
 
-pub async fn register(state: web::Data<AppState>, session: Session, form: web::Form<RegisterForm>) -> PageResult {
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<RegisterForm>,
+) -> PageResult {
     let form = form.into_inner();
     auth::verify_csrf(&session, form.csrf_token.as_deref())?;
 
@@ -104,43 +109,27 @@ pub async fn register(state: web::Data<AppState>, session: Session, form: web::F
         return register_page(&session, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors);
     };
 
-    let taken = {
-        let (phone, nickname) = (phone.clone(), nickname.clone());
-        // A cheap look first spares a bcrypt hash; the unique keys still decide races.
-        state
-            .db
-            .run(move |conn| {
-                Ok(if User::find_by_phone(conn, &phone)?.is_some() {
-                    Some(Taken::Phone)
-                } else if User::find_by_nickname(conn, &nickname)?.is_some() {
-                    Some(Taken::Nickname)
-                } else {
-                    None
-                })
-            })
-            .await?
+    let addr = state.client_addr(&req);
+    // Loopback is this host: an operator's script, or a reverse proxy whose clients are
+    // not told apart (`trust_forwarded_for` off), where one quota for everybody would
+    // lock every newcomer out.
+    let quota = addr.parse::<std::net::IpAddr>().is_ok_and(|ip| !ip.is_loopback());
+    let reserved = if quota {
+        let at = state
+            .registrations
+            .reserve(&addr)
+            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+        Some(at)
+    } else {
+        None
     };
-    let created = match taken {
-        Some(taken) => Err(taken),
-        None => {
-            let (cost, password) = (state.config.bcrypt_cost, form.password.clone());
-            let hash = blocking(move || bcrypt::hash(password, cost)).await?.map_err(|e| {
-                tracing::error!(error = %e, "bcrypt failed");
-                AppError::Unavailable
-            })?;
-            state
-                .db
-                .run(move |conn| {
-                    User::create(
-                        conn,
-                        &NewUser { phone: &phone, nickname: &nickname, password_hash: &hash, created_at: now() },
-                    )
-                })
-                .await?
-        }
-    };
-
-    match created {
+    let skeleton = validate::nickname_skeleton(&nickname);
+    let created = create_account(&state, phone, nickname, skeleton, form.password.clone()).await;
+    if let (Some(at), false) = (reserved, matches!(created, Ok(Ok(_)))) {
+        // Only accounts made count against the address.
+        state.registrations.release(&addr, at);
+    }
+    match created? {
         Ok(user) => {
             auth::log_in(&session, &user.public())?;
             tracing::info!(user_id = user.id, "registered");
@@ -154,6 +143,56 @@ pub async fn register(state: web::Data<AppState>, session: Session, form: web::F
             register_page(&session, StatusCode::CONFLICT, &form, &errors)
         }
     }
+}
+
+/// Stores a new account unless its phone or (a look-alike of) its nickname is taken.
+async fn create_account(
+    state: &web::Data<AppState>,
+    phone: String,
+    nickname: String,
+    skeleton: String,
+    password: String,
+) -> Result<Result<User, Taken>, AppError> {
+    let taken = {
+        let (phone, nickname, skeleton) = (phone.clone(), nickname.clone(), skeleton.clone());
+        // A cheap look first spares a bcrypt hash; the unique keys still decide races.
+        state
+            .db
+            .run(move |conn| {
+                Ok(if User::find_by_phone(conn, &phone)?.is_some() {
+                    Some(Taken::Phone)
+                } else if User::nickname_taken(conn, &nickname, &skeleton)? {
+                    Some(Taken::Nickname)
+                } else {
+                    None
+                })
+            })
+            .await?
+    };
+    let created = match taken {
+        Some(taken) => Err(taken),
+        None => {
+            let cost = state.config.bcrypt_cost;
+            let hash = blocking(move || bcrypt::hash(password, cost)).await?.map_err(|e| {
+                tracing::error!(error = %e, "bcrypt failed");
+                AppError::Unavailable
+            })?;
+            state
+                .db
+                .run(move |conn| {
+                    let new = NewUser {
+                        phone: &phone,
+                        nickname: &nickname,
+                        nickname_skeleton: &skeleton,
+                        password_hash: &hash,
+                        created_at: now(),
+                    };
+                    User::create(conn, &new)
+                })
+                .await?
+        }
+    };
+    Ok(created)
 }
 
 pub async fn login_form(session: Session) -> PageResult {
@@ -214,26 +253,32 @@ pub async fn authenticate(
     // same number differently does not earn more attempts.
     let phone = validate::normalize_phone(phone_input, state.region).unwrap_or_else(|_| phone_input.trim().to_owned());
     let addr = state.client_addr(req);
-    state.throttle.check(&phone, &addr).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    let attempt =
+        state.throttle.reserve(&phone, &addr).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
 
     let lookup_phone = phone.clone();
-    let user = state.db.run(move |conn| User::find_by_phone(conn, &lookup_phone)).await?;
     let password = password.to_owned();
-    let hash = user.as_ref().map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
-    let matches = blocking(move || {
-        password.len() <= validate::PASSWORD_MAX_BYTES && bcrypt::verify(&password, &hash).unwrap_or(false)
-    })
-    .await?;
-    let user = user.filter(|_| matches);
+    let dummy_hash = state.dummy_hash.clone();
+    let checked = async move {
+        let user = state.db.run(move |conn| User::find_by_phone(conn, &lookup_phone)).await?;
+        let hash = user.as_ref().map_or(dummy_hash, |u| u.password_hash.clone());
+        let matches = blocking(move || {
+            password.len() <= validate::PASSWORD_MAX_BYTES && bcrypt::verify(&password, &hash).unwrap_or(false)
+        })
+        .await?;
+        Ok::<_, AppError>(user.filter(|_| matches))
+    }
+    .await;
 
-    match user {
-        Some(user) => {
-            state.throttle.forgive_phone(&phone);
+    match checked {
+        Ok(Some(user)) => {
+            state.throttle.succeeded(&attempt);
             Ok(user.public())
         }
-        None => {
-            state.throttle.record_failure(&phone, &addr);
-            Err(AppError::BadCredentials)
+        Ok(None) => Err(AppError::BadCredentials),
+        Err(e) => {
+            state.throttle.release(&attempt);
+            Err(e)
         }
     }
 }

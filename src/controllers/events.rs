@@ -19,17 +19,30 @@ use crate::auth::CurrentUser;
 use crate::chat::fanout::{Batch, Outbox, QueueGauge, Sink};
 use crate::chat::room::{ConnId, Connect, Disconnect, RoomHub, Subscribe};
 use crate::errors::AppError;
-use crate::state::AppState;
+use crate::state::{AppState, SocketSlot};
 
 /// Most rooms one stream may follow.
 const MAX_ROOMS: usize = 64;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     pub rooms: Option<String>,
     pub since: Option<String>,
 }
 
+/// Server-Sent Events: every message of the named rooms, each with its id as the event
+/// id, from `Last-Event-ID` (or `since`) on.
+#[utoipa::path(get, path = "/api/events", tag = "messages", security(("session" = [])), params(EventsQuery),
+    responses(
+        (status = 200, description = "the event stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "no rooms, too many rooms, or a bad resume point", body = crate::errors::ErrorBody),
+        (status = 401, description = "not logged in", body = crate::errors::ErrorBody),
+        (status = 404, description = "no such room (or someone else's direct room)", body = crate::errors::ErrorBody),
+        (status = 406, description = "Accept does not admit text/event-stream", body = crate::errors::ErrorBody),
+        (status = 429, description = "too many open sockets", body = crate::errors::ErrorBody),
+        (status = 503, description = "storage unavailable", body = crate::errors::ErrorBody),
+    ))]
 pub async fn stream(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -48,6 +61,7 @@ pub async fn stream(
         return Err(AppError::BadRequest(format!("at most {MAX_ROOMS} rooms per stream")));
     }
     let since = resume_point(&req, query.since.as_deref())?;
+    let slot = state.open_socket(&req, user.id)?;
     let mut rooms = Vec::with_capacity(names.len());
     for name in names {
         let room = room_for(&state, name, &user).await?;
@@ -76,6 +90,7 @@ pub async fn stream(
         ready: VecDeque::from([Bytes::from_static(b": connected\n\n")]),
         // A comment line now and then keeps proxies from closing an idle stream.
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive),
+        _slot: slot,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -115,6 +130,8 @@ struct EventStream {
     conn: ConnId,
     ready: VecDeque<Bytes>,
     keep_alive: tokio::time::Interval,
+    /// This stream's place in the per-user and per-address socket counts.
+    _slot: SocketSlot,
 }
 
 impl Stream for EventStream {

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod events;
 pub mod health;
+pub mod openapi;
 pub mod rooms;
 pub mod ws;
 
@@ -46,4 +47,11 @@ pub async fn not_found_page() -> Result<actix_web::HttpResponse, crate::errors::
 /// Unknown addresses under `/api`.
 pub async fn not_found_json() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound("there is nothing at this address".into()))
+}
+
+pub async fn method_not_allowed_json(
+    req: actix_web::HttpRequest,
+    allow: &'static str,
+) -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::MethodNotAllowed { allow, message: format!("{} is not served at {}", req.method(), req.path()) })
 }

@@ -23,7 +23,6 @@ pub async fn room_for(state: &AppState, name: &str, user: &CurrentUser) -> Resul
     match state.db.run(move |c| Room::open_for(c, &name, user_id)).await? {
         Ok(room) => Ok(room),
         Err(Refusal::NoSuchRoom) => Err(AppError::NotFound("there is no such room".into())),
-        Err(Refusal::Private) => Err(AppError::Forbidden("this direct room is private to its two members".into())),
     }
 }
 

@@ -22,8 +22,9 @@ pub async fn connect(
     user: CurrentUser,
 ) -> Result<HttpResponse, actix_web::Error> {
     check_origin(&state, &req)?;
+    let slot = state.open_socket(&req, user.id)?;
     let closer = socket_closer(&req);
-    session::start(&req, stream, user, state.hub.clone(), state.limits.clone(), closer)
+    session::start(&req, stream, user, state.hub.clone(), state.limits.clone(), closer, slot)
 }
 
 /// A handle that can shut this request's connection down from outside, for a stream
@@ -35,14 +36,22 @@ pub fn socket_closer(req: &HttpRequest) -> Option<SocketCloser> {
 
 /// Browsers always send `Origin` on a WebSocket handshake; one that is not ours (or
 /// configured) is a cross-site hijacking attempt. Clients without one are not browsers.
+/// "Ours" is the request's own `Host`: `X-Forwarded-Host` and `Forwarded` are anybody's
+/// to write, and count only when forwarding is trusted.
 pub fn check_origin(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
     let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(()) };
     let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
     let allowed = if state.config.allowed_origins.is_empty() {
-        let info = req.connection_info();
-        origin == format!("{}://{}", info.scheme(), info.host())
-            || origin == format!("https://{}", info.host())
-            || origin == format!("http://{}", info.host())
+        let host = if state.config.trust_forwarded_for {
+            Some(req.connection_info().host().to_owned())
+        } else {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        };
+        host.is_some_and(|host| origin == format!("https://{host}") || origin == format!("http://{host}"))
     } else {
         state.config.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin)
     };

@@ -30,7 +30,7 @@ impl From<MessageRow> for Message {
 }
 
 /// The message object of PROTOCOL.md, one shape everywhere.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView<'a> {
     pub id: i64,
     pub room: &'a str,

@@ -21,9 +21,11 @@ pub struct Room {
 }
 
 /// A room as one user sees it in a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoomSummary {
     pub name: String,
+    /// `public` or `direct`.
+    #[schema(example = "public")]
     pub kind: String,
     /// What to call the room: its name, or for a direct room the other person's nickname.
     pub title: String,
@@ -91,21 +93,66 @@ impl Room {
     }
 
     /// The two-person room of two users: created once, whoever asks first; racing calls
-    /// meet on the unique name. Returns the room and whether this call created it.
+    /// meet on the unique name. The room and its two members are written in one
+    /// transaction, so that nobody can see the room without its members (and, say,
+    /// cache it as a room nobody may enter). Returns the room and whether this call
+    /// created it.
     pub fn direct_between(conn: &mut DbConn, a: i64, b: i64) -> DbResult<(Room, bool)> {
         let (low, high) = if a < b { (a, b) } else { (b, a) };
         let name = direct_room_name(low, high);
         if let Some(room) = Room::find_by_name(conn, &name)? {
             return Ok((room, false));
         }
-        let created = Room::create(conn, &name, DIRECT, a)?;
-        let room = match &created {
-            Some(room) => room.clone(),
-            None => Room::find_by_name(conn, &name)?.ok_or(diesel::result::Error::NotFound)?,
+        let created_at = super::now();
+        let room_values = (
+            rooms::name.eq(&name),
+            rooms::kind.eq(DIRECT),
+            rooms::created_by.eq(Some(a)),
+            rooms::created_at.eq(created_at),
+            rooms::last_message_id.eq(0i64),
+        );
+        let members = |room_id: i64| {
+            [low, high].map(|user_id| {
+                (
+                    room_members::room_id.eq(room_id),
+                    room_members::user_id.eq(user_id),
+                    room_members::joined_at.eq(created_at),
+                    room_members::last_read_message_id.eq(0i64),
+                )
+            })
         };
-        RoomMember::ensure(conn, room.id, low, 0)?;
-        RoomMember::ensure(conn, room.id, high, 0)?;
-        Ok((room, created.is_some()))
+        let inserted = db_run!(
+            conn,
+            sqlite
+                | c
+                | c.immediate_transaction(|c| {
+                    let id = diesel::insert_into(rooms::table)
+                        .values(room_values)
+                        .returning(rooms::id)
+                        .get_result::<i64>(c)?;
+                    diesel::insert_into(room_members::table).values(&members(id)[..]).execute(c)?;
+                    Ok(id)
+                }),
+            mysql
+                | c
+                | c.transaction(|c| {
+                    diesel::insert_into(rooms::table).values(room_values).execute(c)?;
+                    let id = diesel::select(super::last_insert_id()).get_result::<i64>(c)?;
+                    diesel::insert_into(room_members::table).values(&members(id)[..]).execute(c)?;
+                    Ok(id)
+                })
+        );
+        match inserted {
+            Ok(id) => Ok((
+                Room { id, name, kind: DIRECT.to_owned(), created_by: Some(a), created_at, last_message_id: 0 },
+                true,
+            )),
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                let room = Room::find_by_name(conn, &name)?.ok_or(diesel::result::Error::NotFound)?;
+                Ok((room, false))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every public room and the user's direct rooms, each with the user's unread count.
@@ -152,8 +199,9 @@ impl Room {
 /// Why a user may not use a room.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// No such room, or a direct room of two other people: outsiders cannot tell the two
+    /// apart, so that room names reveal nothing about who talks to whom.
     NoSuchRoom,
-    Private,
 }
 
 impl Room {
@@ -162,7 +210,7 @@ impl Room {
     pub fn open_for(conn: &mut DbConn, name: &str, user_id: i64) -> DbResult<Result<Room, Refusal>> {
         let Some(room) = Room::find_by_name(conn, name)? else { return Ok(Err(Refusal::NoSuchRoom)) };
         if room.is_direct() && !RoomMember::is_member(conn, room.id, user_id)? {
-            return Ok(Err(Refusal::Private));
+            return Ok(Err(Refusal::NoSuchRoom));
         }
         Ok(Ok(room))
     }
@@ -218,17 +266,20 @@ impl RoomMember {
         Ok(marker.unwrap_or(0))
     }
 
-    /// Moves the read marker forward (never back). True when it moved.
-    pub fn mark_read(conn: &mut DbConn, room_id: i64, user_id: i64, message_id: i64) -> DbResult<bool> {
+    /// Moves the read marker forward (never back, never past the room's latest message:
+    /// a marker beyond it would hide every later message from the unread count). The
+    /// marker set, when it moved.
+    pub fn mark_read(conn: &mut DbConn, room_id: i64, user_id: i64, message_id: i64) -> DbResult<Option<i64>> {
+        let marker = message_id.min(Room::last_message_id(conn, room_id)?);
         let moved = db_run!(conn, |c| diesel::update(
             room_members::table
                 .filter(room_members::room_id.eq(room_id))
                 .filter(room_members::user_id.eq(user_id))
-                .filter(room_members::last_read_message_id.lt(message_id))
+                .filter(room_members::last_read_message_id.lt(marker))
         )
-        .set(room_members::last_read_message_id.eq(message_id))
+        .set(room_members::last_read_message_id.eq(marker))
         .execute(c))?;
-        Ok(moved > 0)
+        Ok((moved > 0).then_some(marker))
     }
 
     /// Unread messages per room for one user: others' messages after the read marker,

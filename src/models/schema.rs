@@ -7,6 +7,7 @@ diesel::table! {
         nickname -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        nickname_skeleton -> Nullable<Text>,
     }
 }
 

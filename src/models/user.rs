@@ -17,7 +17,7 @@ pub struct User {
 }
 
 /// What other people may see of a user: never the phone number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable, utoipa::ToSchema)]
 pub struct PublicUser {
     pub id: i64,
     pub nickname: String,
@@ -28,6 +28,8 @@ pub struct PublicUser {
 pub struct NewUser<'a> {
     pub phone: &'a str,
     pub nickname: &'a str,
+    /// [`crate::models::validate::nickname_skeleton`] of `nickname`.
+    pub nickname_skeleton: &'a str,
     pub password_hash: &'a str,
     pub created_at: NaiveDateTime,
 }
@@ -60,6 +62,40 @@ impl User {
             .first(c)
             .optional())
         .map_err(Into::into)
+    }
+
+    /// Whether a nickname, or one that looks the same (same skeleton), is taken.
+    pub fn nickname_taken(conn: &mut DbConn, nickname: &str, skeleton: &str) -> DbResult<bool> {
+        let found: Option<i64> = db_run!(conn, |c| users::table
+            .filter(users::nickname.eq(nickname).or(users::nickname_skeleton.eq(skeleton)))
+            .select(users::id)
+            .first(c)
+            .optional())?;
+        Ok(found.is_some())
+    }
+
+    /// Computes the skeletons of accounts made before nicknames had them. An account whose
+    /// nickname looks like an earlier one's keeps none (both names stay usable; the next
+    /// look-alike is refused).
+    pub fn fill_skeletons(conn: &mut DbConn) -> DbResult<usize> {
+        let missing: Vec<(i64, String)> = db_run!(conn, |c| users::table
+            .filter(users::nickname_skeleton.is_null())
+            .order(users::id.asc())
+            .select((users::id, users::nickname))
+            .load(c))?;
+        let mut filled = 0;
+        for (id, nickname) in missing {
+            let skeleton = super::validate::nickname_skeleton(&nickname);
+            let updated = db_run!(conn, |c| diesel::update(users::table.find(id))
+                .set(users::nickname_skeleton.eq(&skeleton))
+                .execute(c));
+            match updated {
+                Ok(_) => filled += 1,
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(filled)
     }
 
     /// Stores a new account. The unique keys decide races; the answer says which one held.

@@ -3,6 +3,8 @@
 use phonenumber::{country, Mode};
 use regex::Regex;
 use std::sync::LazyLock;
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 pub const NICKNAME_MAX_CHARS: usize = 32;
 pub const PASSWORD_MIN_BYTES: usize = 8;
@@ -32,19 +34,27 @@ pub fn normalize_phone(input: &str, default_region: country::Id) -> Result<Strin
     Ok(number.format().mode(Mode::E164).to_string())
 }
 
-/// Trims a nickname and checks it: 1 to 32 characters, no control characters.
+/// Trims a nickname, normalises it to NFC and checks it: 1 to 32 characters, no control
+/// or format characters (Unicode Cc and Cf: zero-width spaces, direction overrides and
+/// the like make one name look like another, or reverse the text around it).
 pub fn nickname(input: &str) -> Result<String, &'static str> {
-    let nickname = input.trim();
+    let nickname: String = input.trim().nfc().collect();
     if nickname.is_empty() {
         return Err("Choose a nickname.");
     }
     if nickname.chars().count() > NICKNAME_MAX_CHARS {
         return Err("A nickname has at most 32 characters.");
     }
-    if nickname.chars().any(char::is_control) {
-        return Err("A nickname cannot contain control characters.");
+    if nickname.chars().any(|c| matches!(c.general_category(), GeneralCategory::Control | GeneralCategory::Format)) {
+        return Err("A nickname cannot contain control or invisible formatting characters.");
     }
-    Ok(nickname.to_owned())
+    Ok(nickname)
+}
+
+/// What a nickname looks like (its UTS #39 confusable skeleton): two nicknames with the
+/// same skeleton would pass for each other, so only one may exist.
+pub fn nickname_skeleton(nickname: &str) -> String {
+    unicode_security::skeleton(nickname).collect()
 }
 
 pub fn password(password: &str) -> Result<(), &'static str> {
@@ -117,6 +127,12 @@ mod tests {
         assert!(nickname(&"x".repeat(33)).is_err());
         assert!(nickname(&"é".repeat(32)).is_ok());
         assert!(nickname("a\u{7}b").is_err());
+        // NFC: a decomposed é becomes the composed one.
+        assert_eq!(nickname("e\u{301}ve").unwrap(), "\u{e9}ve");
+        // Invisible and direction-changing characters (Cf).
+        for invisible in ["al\u{200b}ice", "\u{202e}ecila", "bob\u{2066}", "\u{feff}carol"] {
+            assert!(nickname(invisible).is_err(), "{invisible:?}");
+        }
     }
 
     #[test]
@@ -135,6 +151,33 @@ mod tests {
         assert!(room_name(&"a".repeat(65)).is_err());
         for bad in ["", "Lobby", "-x", "_x", "a b", "dm-1-2"] {
             assert!(room_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn look_alike_nicknames_share_a_skeleton() {
+        // Cyrillic а (U+0430) in place of Latin a, and digit 0 for the letter O.
+        assert_eq!(nickname_skeleton("\u{430}lice"), nickname_skeleton("alice"));
+        assert_eq!(nickname_skeleton("B0B"), nickname_skeleton("BOB"));
+        assert_ne!(nickname_skeleton("alice"), nickname_skeleton("alicia"));
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed, the rules answer with a value or a message, never a panic,
+        /// and an accepted nickname is already in its final form.
+        #[test]
+        fn nickname_never_panics_and_is_idempotent(input in "\\PC{0,40}|[\\x00-\\x{2100}]{0,40}") {
+            if let Ok(accepted) = nickname(&input) {
+                proptest::prop_assert_eq!(nickname(&accepted), Ok(accepted.clone()));
+                let _ = nickname_skeleton(&accepted);
+            }
+        }
+
+        #[test]
+        fn other_inputs_never_panic(input in "\\PC{0,80}") {
+            let _ = room_name(&input);
+            let _ = password(&input);
+            let _ = normalize_phone(&input, country::Id::CN);
         }
     }
 }

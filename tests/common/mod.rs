@@ -19,6 +19,9 @@ use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+pub mod db_proxy;
+pub mod raw_ws;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +42,19 @@ fn mysql_server_url() -> String {
     std::env::var("CHATROOM_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
 }
 
+/// The MySQL server's address, from `CHATROOM_TEST_MYSQL_URL`.
+pub fn mysql_server_addr() -> SocketAddr {
+    let url = mysql_server_url();
+    let host_port = url.trim_start_matches("mysql://").rsplit('@').next().unwrap_or_default().trim_end_matches('/');
+    let host_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:3306") };
+    let host_port = host_port.replace("localhost", "127.0.0.1");
+    host_port.parse().expect("CHATROOM_TEST_MYSQL_URL names host:port")
+}
+
 /// A throwaway database for one test, dropped with it.
 pub struct TestDb {
     pub url: String,
-    mysql_name: Option<String>,
+    pub mysql_name: Option<String>,
 }
 
 impl TestDb {
@@ -81,6 +93,25 @@ impl TestDb {
             }),
         };
         rows.into_iter().map(|r| r.value).collect()
+    }
+
+    /// Runs statements against the test database directly (a trigger, a lock...).
+    pub fn execute(&self, sql: &str) {
+        match self.mysql_name {
+            None => {
+                let mut conn = diesel::sqlite::SqliteConnection::establish(self.sqlite_path()).expect("open SQLite");
+                conn.batch_execute(sql).expect("execute");
+            }
+            Some(_) => off_runtime(|| {
+                let mut conn = chatroom::db::MysqlConnection::establish(&self.url).expect("open the test database");
+                conn.batch_execute(sql).expect("execute");
+            }),
+        }
+    }
+
+    /// The SQLite file's path (SQLite only).
+    pub fn sqlite_path(&self) -> &str {
+        self.url.trim_start_matches("sqlite://")
     }
 }
 
@@ -155,6 +186,41 @@ impl TestServer {
         };
         server.spawn();
         server
+    }
+
+    /// Starts a server that reaches its database at the URL `url` makes of the test
+    /// database's own (through a proxy, say).
+    pub fn start_with_db_url(env: &[(&str, &str)], url: impl FnOnce(&TestDb) -> String) -> TestServer {
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let db = TestDb::create(tmp.path());
+        let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.push(("CHATROOM_DATABASE_URL".into(), url(&db)));
+        let mut server = TestServer {
+            child: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: tmp.path().join("data"),
+            db: Arc::new(db),
+            env,
+            log: Arc::default(),
+            tmp: Arc::new(tmp),
+        };
+        server.spawn();
+        server
+    }
+
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server runs").id()
+    }
+
+    /// The server's resident memory, in KiB (VmRSS).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc/PID/status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
     }
 
     /// Another node on the same database and data directory (so the same session key:

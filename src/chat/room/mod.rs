@@ -186,6 +186,13 @@ pub enum Waiter {
     Http { room: Arc<str>, reply: tokio::sync::oneshot::Sender<Result<PostedMessage, AppError>> },
 }
 
+/// What the writer carries back with each message: the ticket of its waiter, and the
+/// room name its frame is rendered with.
+pub struct Ticket {
+    id: u64,
+    room: Arc<str>,
+}
+
 pub struct RoomHub {
     db: Db,
     limits: Limits,
@@ -195,7 +202,13 @@ pub struct RoomHub {
     sequence: Sequencer,
     /// This actor's own address, for work it hands to itself.
     me: Option<Addr<RoomHub>>,
-    writer: Option<StoreWriter<Waiter>>,
+    writer: Option<StoreWriter<Ticket>>,
+    /// Senders waiting for the writer, by ticket; answered `unavailable` when their
+    /// deadline passes first (a stalled database must not leave a send unanswered).
+    waiting: HashMap<u64, Waiter>,
+    /// Deadlines of `waiting`, oldest first (they are issued in order).
+    waiting_deadlines: VecDeque<(Instant, u64)>,
+    next_ticket: u64,
     next_conn: ConnId,
     next_generation: u64,
     connections: HashMap<ConnId, Connection>,
@@ -222,6 +235,9 @@ impl RoomHub {
             sequence: Sequencer::starting_at(sequence_top),
             me: None,
             writer: None,
+            waiting: HashMap::new(),
+            waiting_deadlines: VecDeque::new(),
+            next_ticket: 1,
             next_conn: 1,
             next_generation: 1,
             connections: HashMap::new(),
@@ -246,17 +262,18 @@ impl RoomHub {
         self.send_to(conn, Frame::plain(error.to_frame()));
     }
 
-    /// Runs blocking database work off this thread, then `then` back on the actor.
+    /// Runs blocking database work off this thread, then `then` back on the actor, with
+    /// the work's result or [`DbError::Timeout`] once the database deadline passes.
     fn spawn_db<T: Send + 'static>(
         &self,
         ctx: &mut Context<Self>,
-        work: impl FnOnce(&Db) -> T + Send + 'static,
-        then: impl FnOnce(&mut Self, &mut Context<Self>, T) + Send + 'static,
+        work: impl FnOnce(&Db) -> DbResult<T> + Send + 'static,
+        then: impl FnOnce(&mut Self, &mut Context<Self>, DbResult<T>) + Send + 'static,
     ) {
         let db = self.db.clone();
         let addr = ctx.address();
-        actix_web::rt::task::spawn_blocking(move || {
-            let result = work(&db);
+        actix::spawn(async move {
+            let result = db.call(work).await;
             addr.do_send(Continue(Box::new(move |hub, ctx| then(hub, ctx, result))));
         });
     }
@@ -285,7 +302,11 @@ impl RoomHub {
             move |hub, ctx, result| {
                 match result {
                     Ok(Some(info)) => {
-                        hub.known_rooms.insert(info.name.clone(), info.clone());
+                        // A direct room is created with its two members in one
+                        // transaction; anything else read here is not cached.
+                        if info.direct_members.as_ref().is_none_or(|members| members.len() == 2) {
+                            hub.known_rooms.insert(info.name.clone(), info.clone());
+                        }
                         hub.start_join(ctx, conn, info, since);
                     }
                     Ok(None) => {
@@ -397,7 +418,8 @@ impl RoomHub {
         let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
         if let Some(members) = &info.direct_members {
             if !members.contains(&user_id) {
-                let error = FrameError::new("forbidden", "this direct room is private to its two members");
+                // Someone else's direct room is, to an outsider, no room at all.
+                let error = FrameError::new("not_found", "there is no such room");
                 return self.send_error(conn, error.in_room(&info.name));
             }
         }
@@ -407,18 +429,28 @@ impl RoomHub {
         let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<(Vec<Message>, bool)> {
+            move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
                 let mut c = db.get()?;
                 // A first join makes the user a member who has read up to now.
                 let room_top = Room::last_message_id(&mut c, room_id)?;
                 RoomMember::ensure(&mut c, room_id, user_id, room_top)?;
-                match since {
-                    Some(since) => Message::missed_since(&mut c, room_id, since, cap),
+                // A `since` past the latest message (a database restored from a backup)
+                // means "up to date": taken as is, it would filter out every new message.
+                let since = since.map(|since| since.min(room_top));
+                let (messages, limited) = match since {
+                    Some(since) => Message::missed_since(&mut c, room_id, since, cap)?,
                     // Without `since` the latest page comes; older ones are paged with `history`.
-                    None => Message::page(&mut c, room_id, Page::Latest, latest).map(|(messages, _)| (messages, false)),
-                }
+                    None => (Message::page(&mut c, room_id, Page::Latest, latest)?.0, false),
+                };
+                Ok((messages, limited, since))
             },
-            move |hub, _, result| hub.finish_join(room_id, ReadyJoin { conn, generation, since, result }),
+            move |hub, _, result| {
+                let (since, result) = match result {
+                    Ok((messages, limited, clamped)) => (clamped, Ok((messages, limited))),
+                    Err(e) => (since, Err(e)),
+                };
+                hub.finish_join(room_id, ReadyJoin { conn, generation, since, result })
+            },
         );
     }
 
@@ -467,18 +499,30 @@ impl RoomHub {
         let ids = room_ids.clone();
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<(Vec<Message>, bool)> {
+            move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
                 let mut c = db.get()?;
                 for room_id in &ids {
                     let room_top = Room::last_message_id(&mut c, *room_id)?;
                     RoomMember::ensure(&mut c, *room_id, user_id, room_top)?;
                 }
-                match since {
-                    Some(since) => Message::missed_since_in(&mut c, &ids, since, page),
-                    None => Ok((Vec::new(), false)),
-                }
+                // A `Last-Event-ID` past the latest message means "up to date" (see `join`).
+                let since = match since {
+                    Some(since) => Some(since.min(Message::sequence_top(&mut c)?)),
+                    None => None,
+                };
+                let (messages, more) = match since {
+                    Some(since) => Message::missed_since_in(&mut c, &ids, since, page)?,
+                    None => (Vec::new(), false),
+                };
+                Ok((messages, more, since))
             },
-            move |hub, ctx, result| hub.finish_stream(ctx, conn, room_ids, generation, since, result),
+            move |hub, ctx, result| {
+                let (since, result) = match result {
+                    Ok((messages, more, clamped)) => (clamped, Ok((messages, more))),
+                    Err(e) => (since, Err(e)),
+                };
+                hub.finish_stream(ctx, conn, room_ids, generation, since, result)
+            },
         );
     }
 
@@ -688,7 +732,12 @@ impl RoomHub {
     /// Answers a request about a room the connection is not in: `not_found` when the
     /// room does not exist, `forbidden` (join first) when it does.
     fn refuse_not_joined(&mut self, ctx: &mut Context<Self>, conn: ConnId, name: String, client_id: Option<String>) {
-        let known = self.known_rooms.contains_key(name.as_str());
+        let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
+        // Someone else's direct room does not exist, as far as an outsider can tell.
+        let known = self
+            .known_rooms
+            .get(name.as_str())
+            .map(|info| info.direct_members.as_ref().is_none_or(|members| members.contains(&user_id)));
         let lookup = name.clone();
         let answer = move |hub: &mut RoomHub, exists: bool| {
             let error = if exists {
@@ -698,13 +747,13 @@ impl RoomHub {
             };
             hub.send_error(conn, error.in_room(&name).for_client_id(client_id.as_deref()));
         };
-        if known {
-            return answer(self, true);
+        if let Some(open) = known {
+            return answer(self, open);
         }
         self.spawn_db(
             ctx,
-            move |db| db.get().and_then(|mut c| Room::find_by_name(&mut c, &lookup)),
-            move |hub, _, found| answer(hub, !matches!(found, Ok(None))),
+            move |db| db.get().and_then(|mut c| Room::open_for(&mut c, &lookup, user_id)),
+            move |hub, _, found| answer(hub, !matches!(found, Ok(Err(_)))),
         );
     }
 
@@ -797,12 +846,12 @@ impl RoomHub {
                     ctx,
                     move |db| db.get().and_then(|mut c| RoomMember::mark_read(&mut c, room_id, user_id, message_id)),
                     move |hub, _, result| match result {
-                        Ok(true) => {
+                        Ok(Some(message_id)) => {
                             hub.tell_devices(user_id, Some(conn), &room, message_id);
                             let node = hub.broker.node().to_owned();
                             hub.publish(ClusterEvent::Read { node, user_id, room, message_id });
                         }
-                        Ok(false) => {}
+                        Ok(None) => {}
                         Err(e) => {
                             tracing::error!(error = %e, "moving a read marker failed");
                             hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&room));
@@ -839,8 +888,33 @@ impl RoomHub {
 
     fn submit(&mut self, message: NewMessage, waiter: Waiter) {
         let Some(writer) = &self.writer else { return };
-        if let Err(waiter) = writer.submit(message, waiter) {
-            self.answer_failure(waiter);
+        let room = match &waiter {
+            Waiter::Connection { room, .. } | Waiter::Http { room, .. } => room.clone(),
+        };
+        let id = self.next_ticket;
+        self.next_ticket += 1;
+        let deadline = Instant::now() + self.db.timeout();
+        if writer.submit(message, Ticket { id, room }, deadline).is_err() {
+            return self.answer_failure(waiter);
+        }
+        self.waiting.insert(id, waiter);
+        self.waiting_deadlines.push_back((deadline, id));
+    }
+
+    /// Answers `unavailable` to every sender whose message was not stored in time; the
+    /// writer will not start on it any more, and a retry with the same `client_id`
+    /// stores it once (or finds it, when its transaction was already committing).
+    fn expire_waiting(&mut self) {
+        let now = Instant::now();
+        while let Some(&(deadline, id)) = self.waiting_deadlines.front() {
+            if deadline > now {
+                break;
+            }
+            self.waiting_deadlines.pop_front();
+            if let Some(waiter) = self.waiting.remove(&id) {
+                metrics::counter!("message_store_timeouts_total").increment(1);
+                self.answer_failure(waiter);
+            }
         }
     }
 
@@ -856,6 +930,9 @@ impl RoomHub {
         }
     }
 }
+
+/// How often senders whose message is late are looked for.
+const WAITING_SWEEP: Duration = Duration::from_millis(100);
 
 /// How often a clustered node checks the chain's head against the database.
 const CHAIN_SWEEP: Duration = Duration::from_secs(1);
@@ -909,6 +986,7 @@ impl Actor for RoomHub {
     fn started(&mut self, ctx: &mut Self::Context) {
         self.me = Some(ctx.address());
         self.writer = Some(StoreWriter::start(self.db.clone(), ctx.address().recipient()));
+        ctx.run_interval(WAITING_SWEEP, |hub, _| hub.expire_waiting());
         if let Some(mut events) = self.cluster_events.take() {
             ctx.add_stream(futures_util::stream::poll_fn(move |cx| events.poll_recv(cx)));
         }
@@ -1023,20 +1101,21 @@ impl Handler<PostMessage> for RoomHub {
     }
 }
 
-impl Handler<StoredBatch<Waiter>> for RoomHub {
+impl Handler<StoredBatch<Ticket>> for RoomHub {
     type Result = ();
 
-    fn handle(&mut self, msg: StoredBatch<Waiter>, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: StoredBatch<Ticket>, ctx: &mut Context<Self>) {
         let mut committed = Vec::new();
-        for (waiter, outcome) in msg.outcomes {
+        for (ticket, outcome) in msg.outcomes {
+            // A sender answered `unavailable` already has no waiter; its message, if it
+            // was stored after all, still goes to the room.
+            let waiter = self.waiting.remove(&ticket.id);
             match (waiter, outcome) {
                 (waiter, Ok(Stored::New { message, prev })) => {
-                    let room = match &waiter {
-                        Waiter::Connection { room, .. } | Waiter::Http { room, .. } => room.clone(),
-                    };
+                    let room = ticket.room;
                     let frame = Arc::new(Frame::message(&message, &room));
                     let json = frame.message.as_ref().map(|m| m.json.clone()).unwrap_or_default();
-                    if let Waiter::Http { reply, .. } = waiter {
+                    if let Some(Waiter::Http { reply, .. }) = waiter {
                         let _ = reply.send(Ok(PostedMessage { json: json.clone(), created: true }));
                     }
                     if self.broker.is_clustered() {
@@ -1053,17 +1132,18 @@ impl Handler<StoredBatch<Waiter>> for RoomHub {
                     }
                     committed.push(Chained { id: message_id(&frame), prev, room_id: message_room(&frame), frame });
                 }
-                (Waiter::Connection { conn, room, .. }, Ok(Stored::Existing(first))) => {
+                (Some(Waiter::Connection { conn, room, .. }), Ok(Stored::Existing(first))) => {
                     // A repeat: only its sender hears of it again, with the first copy.
                     let room = self.room_name(first.room_id).unwrap_or(room);
                     self.answer_repeat(conn, first.id, Frame::message(&first, &room));
                 }
-                (Waiter::Http { room, reply }, Ok(Stored::Existing(first))) => {
+                (Some(Waiter::Http { room, reply }), Ok(Stored::Existing(first))) => {
                     let room = self.room_name(first.room_id).unwrap_or(room);
                     let json = Frame::message(&first, &room).message.map(|m| m.json).unwrap_or_default();
                     let _ = reply.send(Ok(PostedMessage { json, created: false }));
                 }
-                (waiter, Err(StoreFailed)) => self.answer_failure(waiter),
+                (Some(waiter), Err(StoreFailed)) => self.answer_failure(waiter),
+                (None, _) => {}
             }
         }
         self.accept_chained(ctx, committed);

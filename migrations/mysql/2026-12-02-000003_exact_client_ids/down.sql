@@ -1,0 +1,1 @@
+ALTER TABLE messages MODIFY client_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL;

@@ -1,0 +1,59 @@
+//! `GET /api/openapi.json`: the OpenAPI 3 description of the JSON API, generated from
+//! the handlers' annotations and the types they answer with.
+
+use std::sync::LazyLock;
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{api, events};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "chatroom",
+        description = "The JSON API of a self-hosted chat server. Errors are \
+                       `{\"error\": {\"code\", \"message\"}}` with the codes of docs/protocol.md. \
+                       Real-time delivery is the WebSocket at /ws and the event stream at /api/events."
+    ),
+    paths(
+        api::create_session,
+        api::delete_session,
+        api::me,
+        api::list_rooms,
+        api::create_room,
+        api::list_messages,
+        api::post_message,
+        api::mark_read,
+        api::open_direct,
+        events::stream,
+    ),
+    modifiers(&SessionCookie),
+    tags(
+        (name = "session", description = "logging in and out"),
+        (name = "rooms", description = "public and direct rooms"),
+        (name = "messages", description = "history, sending, read markers, the event stream"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The session cookie the pages and `POST /api/session` set.
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::SESSION_COOKIE))),
+        );
+    }
+}
+
+static DOCUMENT: LazyLock<String> =
+    LazyLock::new(|| ApiDoc::openapi().to_json().expect("the OpenAPI document serializes"));
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(DOCUMENT.as_str())
+}
