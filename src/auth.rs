@@ -6,8 +6,9 @@ use actix_session::{Session, SessionExt};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::errors::{AppError, PageError};
+use crate::errors::AppError;
 use crate::models::user::PublicUser;
+use crate::views::PageError;
 
 pub const USER_ID: &str = "uid";
 const NICKNAME: &str = "nick";

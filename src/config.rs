@@ -206,7 +206,7 @@ impl Config {
             format!("configuration error: {e}")
         })?;
         config.validate()?;
-        // PROTOCOL.md names only `history_max`: lowering it below the default page size
+        // docs/protocol.md names only `history_max`: lowering it below the default page size
         // makes it the default too, rather than a configuration error.
         config.limits.history_default = config.limits.history_default.min(config.limits.history_max);
         Ok(config)

@@ -19,7 +19,6 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{redact, DatabaseUrl};
-use crate::errors::AppError;
 
 #[cfg(feature = "mysql")]
 pub type MysqlConnection =
@@ -83,15 +82,6 @@ macro_rules! db_run {
             }
         }
     };
-}
-
-/// Runs blocking work that is not database work (bcrypt, say) off the async workers.
-pub async fn blocking<T, F>(work: F) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> T + Send + 'static,
-{
-    actix_web::web::block(work).await.map_err(|_| AppError::Unavailable)
 }
 
 /// Errors of the storage layer.
@@ -278,12 +268,12 @@ impl Db {
 
     /// Runs blocking database work on the blocking thread pool and awaits its result,
     /// for at most the database deadline.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    pub async fn run<T, F>(&self, work: F) -> DbResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
     {
-        self.call(move |db| work(&mut db.get()?)).await.map_err(AppError::from)
+        self.call(move |db| work(&mut db.get()?)).await
     }
 
     /// Runs blocking work on the database off the async workers and waits for it at most

@@ -54,7 +54,7 @@ pub async fn harden(
             return Err(if is_api {
                 AppError::Unavailable.into()
             } else {
-                crate::errors::PageError(AppError::Unavailable).into()
+                crate::views::PageError(AppError::Unavailable).into()
             });
         }
         Err(error) => return Err(error),
@@ -77,7 +77,7 @@ fn render(error: &AppError, is_api: bool) -> HttpResponse {
     if is_api {
         actix_web::ResponseError::error_response(error)
     } else {
-        actix_web::ResponseError::error_response(&crate::errors::PageError(error.clone()))
+        actix_web::ResponseError::error_response(&crate::views::PageError(error.clone()))
     }
 }
 

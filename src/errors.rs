@@ -1,10 +1,11 @@
-//! One error type for every refusal, mapped to PROTOCOL.md's codes in one place, and
+//! One error type for every refusal, mapped to docs/protocol.md's codes in one place, and
 //! rendered as JSON for the API or as an HTML page for the browser pages.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::codes::ErrorCode;
 use crate::db::DbError;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -48,22 +49,22 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// The machine-readable code of PROTOCOL.md.
-    pub fn code(&self) -> &'static str {
+    /// The machine-readable code (docs/protocol.md).
+    pub fn code(&self) -> ErrorCode {
         match self {
             AppError::BadRequest(_)
             | AppError::Invalid(_)
             | AppError::UnsupportedMediaType
             | AppError::NotAcceptable(_)
             | AppError::RequestTimeout
-            | AppError::MethodNotAllowed { .. } => "bad_request",
-            AppError::Unauthorized | AppError::BadCredentials => "unauthorized",
-            AppError::Forbidden(_) => "forbidden",
-            AppError::NotFound(_) => "not_found",
-            AppError::Conflict(_) => "conflict",
-            AppError::TooLarge(_) => "too_large",
-            AppError::RateLimited { .. } => "rate_limited",
-            AppError::Unavailable => "unavailable",
+            | AppError::MethodNotAllowed { .. } => ErrorCode::BadRequest,
+            AppError::Unauthorized | AppError::BadCredentials => ErrorCode::Unauthorized,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::TooLarge(_) => ErrorCode::TooLarge,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::Unavailable => ErrorCode::Unavailable,
         }
     }
 
@@ -89,7 +90,7 @@ impl AppError {
         ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string() } }
     }
 
-    fn add_headers(&self, response: &mut actix_web::HttpResponseBuilder) {
+    pub fn add_headers(&self, response: &mut actix_web::HttpResponseBuilder) {
         match self {
             AppError::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
@@ -112,9 +113,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// PROTOCOL.md's machine-readable code.
-    #[schema(example = "bad_request")]
-    pub code: &'static str,
+    /// docs/protocol.md's machine-readable code.
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -144,33 +144,11 @@ impl ResponseError for AppError {
     }
 }
 
-/// The same errors rendered for a browser: a page, or a redirect to the login page.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct PageError(#[from] pub AppError);
-
-impl ResponseError for PageError {
-    fn status_code(&self) -> StatusCode {
-        match self.0 {
-            AppError::Unauthorized => StatusCode::SEE_OTHER,
-            ref e => e.status(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let AppError::Unauthorized = self.0 {
-            return HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish();
-        }
-        let mut response = HttpResponse::build(self.0.status());
-        self.0.add_headers(&mut response);
-        response
-            .content_type("text/html; charset=utf-8")
-            .body(crate::views::error_page(self.0.status(), &self.0.to_string()))
-    }
-}
-
-impl From<DbError> for PageError {
-    fn from(err: DbError) -> Self {
-        PageError(err.into())
-    }
+/// Runs blocking work that is not database work (bcrypt, say) off the async workers.
+pub async fn off_workers<T, F>(work: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    actix_web::web::block(work).await.map_err(|_| AppError::Unavailable)
 }

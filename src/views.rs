@@ -7,6 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use tera::{Context, Tera};
 
+use actix_web::http::header;
+use actix_web::ResponseError;
+
+use crate::db::DbError;
 use crate::errors::AppError;
 
 static TEMPLATES: LazyLock<Tera> = LazyLock::new(|| {
@@ -40,4 +44,33 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
     context.insert("status", &status.as_u16());
     context.insert("message", message);
     TEMPLATES.render("error.html", &context).unwrap_or_else(|_| format!("<h1>{}</h1>", status.as_u16()))
+}
+
+/// The same errors rendered for a browser: a page, or a redirect to the login page.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub AppError);
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self.0 {
+            AppError::Unauthorized => StatusCode::SEE_OTHER,
+            ref e => e.status(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Unauthorized = self.0 {
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish();
+        }
+        let mut response = HttpResponse::build(self.0.status());
+        self.0.add_headers(&mut response);
+        response.content_type("text/html; charset=utf-8").body(error_page(self.0.status(), &self.0.to_string()))
+    }
+}
+
+impl From<DbError> for PageError {
+    fn from(err: DbError) -> Self {
+        PageError(err.into())
+    }
 }

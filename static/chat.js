@@ -16,6 +16,8 @@
   const me = { id: Number(root.dataset.meId), nickname: root.dataset.meNickname };
   const maxChars = Number(root.dataset.maxChars) || 4000;
   const pageSize = Number(root.dataset.page) || 50;
+  // The close code the server ends a socket with when the login ended (docs/protocol.md).
+  const CLOSE_LOGGED_OUT = 1008;
   let lastRead = Number(root.dataset.lastRead) || 0;
 
   const el = {
@@ -94,7 +96,7 @@
         if (p.state === "queued") note(p, "waiting for the connection…");
       }
       if (leaving) return;
-      if (event.code === 1008 && /logged out/.test(event.reason)) return location.assign("/login");
+      if (event.code === CLOSE_LOGGED_OUT) return location.assign("/login");
       attempt += 1;
       // Exponential backoff with jitter, capped at 15 s.
       const delay = Math.min(15000, 500 * 2 ** Math.min(attempt, 5)) * (0.75 + Math.random() / 2);

@@ -1,6 +1,6 @@
 //! Accounts: PROTOCOL.md's pages and JSON session routes, against the real server.
 
-mod common;
+use chatroom_testkit as common;
 
 use common::*;
 use reqwest::StatusCode;

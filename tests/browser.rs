@@ -4,7 +4,7 @@
 //! per person, and asserts what that person sees. The screenshots of the main pages at
 //! phone and desktop width land in `target/screenshots/`.
 
-mod common;
+use chatroom_testkit as common;
 #[path = "browser/driver.rs"]
 mod driver;
 
@@ -61,7 +61,7 @@ fn exec_sql(db: &TestDb, sqlite: &str, mysql: &str) {
             conn.batch_execute(&format!("PRAGMA busy_timeout = 5000; {sqlite}")).expect("SQL");
         }
         Backend::Mysql => off_runtime(|| {
-            let mut conn = chatroom::db::MysqlConnection::establish(&db.url).expect("open the test database");
+            let mut conn = MysqlConnection::establish(&db.url).expect("open the test database");
             conn.batch_execute(mysql).expect("SQL");
         }),
     }

@@ -1,6 +1,6 @@
 //! Real-time rooms over WebSocket, against the real server: what every client sees.
 
-mod common;
+use chatroom_testkit as common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Several nodes on one MySQL database and one Redis: what a single node promises holds
 //! across nodes. Each test runs its own Redis; these tests run on the MySQL backend.
 
-mod common;
+use chatroom_testkit as common;
 
 use std::time::Duration;
 

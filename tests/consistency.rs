@@ -8,7 +8,7 @@
 //! talking to one of them. The seed is printed; `CHATROOM_TEST_SEED=<seed>` runs the
 //! same scenario again.
 
-mod common;
+use chatroom_testkit as common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! slow request bodies, short-lived anonymous sessions, a guarded `/metrics`, and
 //! WebSocket conformance (fragments, invalid UTF-8).
 
-mod common;
+use chatroom_testkit as common;
 
 use std::time::Duration;
 

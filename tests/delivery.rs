@@ -1,7 +1,7 @@
 //! Nothing lost, nothing twice: resume, idempotent sends, several devices, unread
 //! counts, direct rooms, HTTP and Server-Sent Events clients, logout.
 
-mod common;
+use chatroom_testkit as common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! environment) drove it: oversized WebSocket frames, colliding client ids, a `since`
 //! from the future, racing logins and direct rooms, a stalled database.
 
-mod common;
+use chatroom_testkit as common;
 
 use std::time::{Duration, Instant};
 
@@ -119,7 +119,7 @@ async fn hold_writes(db: &TestDb, sender: &mut Ws) -> HeldWrites {
     let (url, mysql) = (db.url.clone(), db.mysql_name.is_some());
     let done = std::thread::spawn(move || {
         if mysql {
-            let mut conn = chatroom::db::MysqlConnection::establish(&url).unwrap();
+            let mut conn = MysqlConnection::establish(&url).unwrap();
             conn.batch_execute("BEGIN; SELECT * FROM message_sequence WHERE id = 1 FOR UPDATE;").unwrap();
             locked_tx.send(()).unwrap();
             let _ = released.recv();

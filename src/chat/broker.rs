@@ -5,7 +5,7 @@
 //! first, then publishes; every node fans out to its own sessions. Pub/sub may lose
 //! things (a restart, a dropped subscription), so nothing depends on it alone: message
 //! order and completeness come from the `prev` chain and the database (see
-//! `room.rs`), presence from keys with a time-to-live that live nodes keep refreshing.
+//! `room/mod.rs`), presence from keys with a time-to-live that live nodes keep refreshing.
 
 use std::time::Duration;
 

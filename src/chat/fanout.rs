@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
+use crate::codes::CloseReason;
+
 use super::protocol::Frame;
 
 /// Frames delivered together: one allocation shared by every recipient.
@@ -29,7 +31,7 @@ pub struct Deliver(pub Batch);
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub struct CloseConnection {
-    pub reason: &'static str,
+    pub reason: CloseReason,
 }
 
 /// Where a connection's frames go.
@@ -130,12 +132,12 @@ impl Outbox {
 
     /// Ends the connection: politely when it is still reading, and by shutting the
     /// socket when it is not.
-    pub fn close(&self, reason: &'static str) {
+    pub fn close(&self, reason: CloseReason) {
         // An event stream ends when its channel is dropped with this outbox.
         if let Sink::WebSocket { close, .. } = &self.sink {
             close.do_send(CloseConnection { reason });
         }
-        if reason == SLOW_CONSUMER {
+        if reason == CloseReason::TooSlow {
             if let Some(closer) = &self.closer {
                 closer.shutdown();
             }
@@ -146,6 +148,3 @@ impl Outbox {
         matches!(self.sink, Sink::EventStream(_))
     }
 }
-
-/// The close reason of a connection dropped for not reading its frames.
-pub const SLOW_CONSUMER: &str = "too slow: reconnect and resume with since";

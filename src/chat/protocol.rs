@@ -1,11 +1,11 @@
-//! WebSocket frames (PROTOCOL.md) as serde enums, and the shared, serialize-once form
+//! WebSocket frames (docs/protocol.md) as serde enums, and the shared, serialize-once form
 //! in which the server sends them.
 
 use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::errors::AppError;
+use crate::codes::ErrorCode;
 use crate::models::message::Message;
 use crate::models::user::PublicUser;
 
@@ -48,19 +48,19 @@ const FRAME_TYPES: &[&str] = &["join", "leave", "send", "typing", "history", "re
 /// A refused client frame: the error frame to answer with.
 #[derive(Debug, Clone)]
 pub struct FrameError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub client_id: Option<String>,
     pub room: Option<String>,
 }
 
 impl FrameError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         FrameError { code, message: message.into(), client_id: None, room: None }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        FrameError::new("bad_request", message)
+        FrameError::new(ErrorCode::BadRequest, message)
     }
 
     pub fn in_room(mut self, room: &str) -> Self {
@@ -73,15 +73,16 @@ impl FrameError {
         self
     }
 
-    pub fn from_app(error: &AppError) -> Self {
-        FrameError::new(error.code(), error.to_string())
+    /// Storage did not answer (in time): the client may retry.
+    pub fn unavailable() -> Self {
+        FrameError::new(ErrorCode::Unavailable, "the service is temporarily unavailable; try again later")
     }
 
     pub fn to_frame(&self) -> ByteString {
         #[derive(Serialize)]
         struct ErrorFrame<'a> {
             r#type: &'static str,
-            code: &'a str,
+            code: ErrorCode,
             message: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             client_id: Option<&'a str>,
@@ -262,6 +263,6 @@ mod tests {
         assert!(missing.message.contains("text"), "{}", missing.message);
         assert_eq!(missing.client_id.as_deref(), Some("c9"));
         let wrong = parse(r#"{"type":"join","room":5}"#).unwrap_err();
-        assert_eq!(wrong.code, "bad_request");
+        assert_eq!(wrong.code, ErrorCode::BadRequest);
     }
 }

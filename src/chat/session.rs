@@ -22,6 +22,7 @@ use super::frame_guard::FrameGuard;
 use super::protocol::{self, ClientFrame, FrameError};
 use super::room::{Command, ConnId, Connect, Disconnect, Request, RoomHub};
 use crate::auth::CurrentUser;
+use crate::codes::{CloseReason, ErrorCode};
 use crate::config::Limits;
 use crate::models::validate;
 use crate::state::SocketSlot;
@@ -82,18 +83,13 @@ pub fn start(
 impl WsSession {
     fn close_too_large(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
         let limit = self.limits.max_frame_bytes;
-        self.reply_error(ctx, FrameError::new("too_large", format!("frames are limited to {limit} bytes")));
-        ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Size, description: None }));
-        ctx.stop();
+        self.reply_error(ctx, FrameError::new(ErrorCode::TooLarge, format!("frames are limited to {limit} bytes")));
+        close_with(ctx, CloseReason::TooLarge);
     }
 
     /// RFC 6455 section 8.1: text that is not UTF-8 fails the connection with 1007.
     fn close_invalid_text(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        ctx.close(Some(ws::CloseReason {
-            code: ws::CloseCode::Invalid,
-            description: Some("text must be UTF-8".into()),
-        }));
-        ctx.stop();
+        close_with(ctx, CloseReason::InvalidText);
     }
 
     /// Puts a fragmented message back together, within the frame limit as a whole.
@@ -167,7 +163,7 @@ impl WsSession {
                         "slow down: at most {} messages a second (bursts of {})",
                         self.limits.send_rate_per_sec, self.limits.send_burst
                     );
-                    return Err(refuse(FrameError::new("rate_limited", message)));
+                    return Err(refuse(FrameError::new(ErrorCode::RateLimited, message)));
                 }
                 Request::Send { room, text, client_id }
             }
@@ -196,13 +192,13 @@ impl WsSession {
         let request = protocol::parse(text).and_then(|frame| {
             // Sends have their own limit (checked with their fields); the rest share this.
             if !matches!(frame, ClientFrame::Send { .. }) && self.frames.check().is_err() {
-                return Err(FrameError::new("rate_limited", "too many frames; slow down"));
+                return Err(FrameError::new(ErrorCode::RateLimited, "too many frames; slow down"));
             }
             self.request(frame)
         });
         match (request, self.conn) {
             (Ok(request), Some(conn)) => self.hub.do_send(Command { conn, request }),
-            (Ok(_), None) => self.reply_error(ctx, FrameError::new("unavailable", "not connected yet")),
+            (Ok(_), None) => self.reply_error(ctx, FrameError::new(ErrorCode::Unavailable, "not connected yet")),
             (Err(error), _) => self.reply_error(ctx, error),
         }
     }
@@ -253,12 +249,18 @@ impl Handler<Deliver> for WsSession {
     }
 }
 
+/// Closes the socket with the reason's code, and stops the session.
+fn close_with(ctx: &mut ws::WebsocketContext<WsSession>, reason: CloseReason) {
+    let code = ws::CloseCode::from(reason.code());
+    ctx.close(Some(ws::CloseReason { code, description: Some(reason.description().into()) }));
+    ctx.stop();
+}
+
 impl Handler<CloseConnection> for WsSession {
     type Result = ();
 
     fn handle(&mut self, msg: CloseConnection, ctx: &mut Self::Context) {
-        ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Policy, description: Some(msg.reason.into()) }));
-        ctx.stop();
+        close_with(ctx, msg.reason);
     }
 }
 

@@ -1,4 +1,4 @@
-//! The JSON API (PROTOCOL.md): the same session cookie as the pages, errors as JSON.
+//! The JSON API (docs/protocol.md): the same session cookie as the pages, errors as JSON.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -7,8 +7,6 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{authenticate, end_session};
-use super::rooms;
 use crate::auth::{self, CurrentUser};
 use crate::chat::room::{PostMessage, ReadMoved};
 use crate::errors::{AppError, ErrorBody};
@@ -16,6 +14,8 @@ use crate::models::message::{Message, MessageView, Page};
 use crate::models::room::{Room, RoomMember, RoomSummary};
 use crate::models::user::PublicUser;
 use crate::models::validate;
+use crate::services::accounts::{authenticate, end_session};
+use crate::services::rooms;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,7 +89,7 @@ pub async fn me(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(UserEnvelope { user: user.public() })
 }
 
-/// Turns the extractors' own refusals into PROTOCOL.md's JSON errors.
+/// Turns the extractors' own refusals into docs/protocol.md's JSON errors.
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default().limit(limit).error_handler(|err, _req| {
         use actix_web::error::JsonPayloadError;
@@ -257,18 +257,13 @@ pub async fn post_message(
     let room = rooms::room_for(&state, &name, &user).await?;
     let (room_id, user_id) = (room.id, user.id);
     // Posting makes the poster a member, as joining does.
-    state
-        .db
-        .run(move |c| {
-            let top = Room::last_message_id(c, room_id)?;
-            RoomMember::ensure(c, room_id, user_id, top)
-        })
-        .await?;
+    state.db.run(move |c| RoomMember::enter(c, room_id, user_id)).await?;
     let posted = state
         .hub
         .send(PostMessage { room, user: user.public(), text, client_id })
         .await
-        .map_err(|_| AppError::Unavailable)??;
+        .map_err(|_| AppError::Unavailable)?
+        .map_err(|_| AppError::Unavailable)?;
     let status = if posted.created { StatusCode::CREATED } else { StatusCode::OK };
     let body = format!(r#"{{"message":{}}}"#, posted.json);
     Ok(HttpResponse::build(status).content_type("application/json").body(body))

@@ -14,11 +14,11 @@ use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::rooms::room_for;
 use crate::auth::CurrentUser;
 use crate::chat::fanout::{Batch, Outbox, QueueGauge, Sink};
 use crate::chat::room::{ConnId, Connect, Disconnect, RoomHub, Subscribe};
 use crate::errors::AppError;
+use crate::services::rooms::room_for;
 use crate::state::{AppState, SocketSlot};
 
 /// Most rooms one stream may follow.

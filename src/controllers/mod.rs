@@ -26,7 +26,7 @@ pub fn page_context(session: &Session, user: Option<&CurrentUser>, title: &str) 
     Ok(context)
 }
 
-/// A page form that cannot be read carries no CSRF token either: 403, as PROTOCOL.md
+/// A page form that cannot be read carries no CSRF token either: 403, as docs/protocol.md
 /// says of a POST without one (413 when it is too large), instead of a bare 400.
 pub fn form_config(limit: usize) -> actix_web::web::FormConfig {
     actix_web::web::FormConfig::default().limit(limit).error_handler(|err, _req| {
@@ -35,12 +35,12 @@ pub fn form_config(limit: usize) -> actix_web::web::FormConfig {
             UrlencodedError::Overflow { .. } => AppError::TooLarge("the form is too large".into()),
             _ => AppError::Forbidden("the form has expired or did not come from this site; reload the page".into()),
         };
-        crate::errors::PageError(error).into()
+        crate::views::PageError(error).into()
     })
 }
 
 /// Unknown addresses outside the API.
-pub async fn not_found_page() -> Result<actix_web::HttpResponse, crate::errors::PageError> {
+pub async fn not_found_page() -> Result<actix_web::HttpResponse, crate::views::PageError> {
     Err(AppError::NotFound("there is nothing at this address".into()).into())
 }
 

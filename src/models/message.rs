@@ -29,7 +29,7 @@ impl From<MessageRow> for Message {
     }
 }
 
-/// The message object of PROTOCOL.md, one shape everywhere.
+/// The message object of docs/protocol.md, one shape everywhere.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView<'a> {
     pub id: i64,

@@ -245,6 +245,13 @@ impl RoomMember {
         Ok(())
     }
 
+    /// A first join (or first post) makes the user a member who has read everything up
+    /// to now: old history is not "unread". Later calls change nothing.
+    pub fn enter(conn: &mut DbConn, room_id: i64, user_id: i64) -> DbResult<()> {
+        let room_top = Room::last_message_id(conn, room_id)?;
+        RoomMember::ensure(conn, room_id, user_id, room_top)
+    }
+
     pub fn is_member(conn: &mut DbConn, room_id: i64, user_id: i64) -> DbResult<bool> {
         let found: Option<i64> = db_run!(conn, |c| room_members::table
             .filter(room_members::room_id.eq(room_id))

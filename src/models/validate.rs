@@ -1,4 +1,4 @@
-//! Input rules shared by the pages and the API (PROTOCOL.md's conventions).
+//! Input rules shared by the pages and the API (docs/protocol.md's conventions).
 
 use phonenumber::{country, Mode};
 use regex::Regex;

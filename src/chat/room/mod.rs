@@ -11,24 +11,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use bytestring::ByteString;
 
 mod cluster;
+mod messages;
 mod sequence;
+mod waiting;
+
+pub use messages::{Command, Connect, Disconnect, EndLogin, PostMessage, PostedMessage, ReadMoved, Request, Subscribe};
 
 use super::broker::{Broker, ClusterEvent};
-use super::fanout::{Batch, Outbox, SLOW_CONSUMER};
+use super::fanout::{Batch, Outbox};
 use super::protocol::Frame;
 use super::protocol::{self, FrameError};
 use super::store::{StoreFailed, StoreWriter, StoredBatch};
+use crate::codes::{CloseReason, ErrorCode};
 use crate::config::Limits;
 use crate::db::{Db, DbResult};
-use crate::errors::AppError;
 use crate::models::message::{Message, NewMessage, Page, Stored};
 use crate::models::room::{Room, RoomMember};
 use crate::models::user::PublicUser;
 use sequence::{Chained, Sequencer};
+use waiting::Waiting;
 
+/// A connection (WebSocket or event stream) as the room actor knows it.
 pub type ConnId = u64;
 
 /// Typing notices from one connection in one room are relayed at most this often.
@@ -36,82 +41,6 @@ const TYPING_EVERY: Duration = Duration::from_secs(1);
 
 /// Requests one connection may have waiting behind a room lookup; more are refused.
 const HELD_REQUESTS_MAX: usize = 256;
-
-// ---- messages the room actor takes ----
-
-/// A connection (WebSocket or event stream) arrives.
-#[derive(Message)]
-#[rtype(result = "ConnId")]
-pub struct Connect {
-    pub user: PublicUser,
-    pub login_id: String,
-    pub outbox: Outbox,
-}
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Disconnect {
-    pub conn: ConnId,
-}
-
-/// A validated request from a connection.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Command {
-    pub conn: ConnId,
-    pub request: Request,
-}
-
-#[derive(Debug)]
-pub enum Request {
-    Join { room: String, since: Option<i64> },
-    Leave { room: String },
-    Send { room: String, text: String, client_id: String },
-    Typing { room: String },
-    History { room: String, before: Option<i64>, limit: usize },
-    Read { room: String, message_id: i64 },
-}
-
-/// An event stream's rooms (already checked to be open to its user), entered at once.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Subscribe {
-    pub conn: ConnId,
-    pub rooms: Vec<Room>,
-    pub since: Option<i64>,
-}
-
-/// A message posted over HTTP by a user already checked to be allowed in the room.
-#[derive(Message)]
-#[rtype(result = "Result<PostedMessage, AppError>")]
-pub struct PostMessage {
-    pub room: Room,
-    pub user: PublicUser,
-    pub text: String,
-    pub client_id: String,
-}
-
-/// The stored message object (JSON) and whether this call stored it.
-pub struct PostedMessage {
-    pub json: ByteString,
-    pub created: bool,
-}
-
-/// A read marker moved (over HTTP): tell the user's connections.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ReadMoved {
-    pub user_id: i64,
-    pub room: String,
-    pub message_id: i64,
-}
-
-/// A login ended: close its connections.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct EndLogin {
-    pub login_id: String,
-}
 
 // ---- the actor's own state ----
 
@@ -121,6 +50,21 @@ struct RoomInfo {
     name: Arc<str>,
     /// For a direct room, its two members: nobody else may enter.
     direct_members: Option<Vec<i64>>,
+}
+
+impl RoomInfo {
+    /// The room-access rule of `services::rooms::room_for`, from the cache: a public
+    /// room admits everybody, a direct room its two members only (to anyone else it
+    /// is a room that does not exist).
+    fn admits(&self, user_id: i64) -> bool {
+        self.direct_members.as_ref().is_none_or(|members| members.contains(&user_id))
+    }
+
+    /// A direct room is written with its two members in one transaction; a room read
+    /// otherwise is not worth caching.
+    fn is_whole(&self) -> bool {
+        self.direct_members.as_ref().is_none_or(|members| members.len() == 2)
+    }
 }
 
 struct Connection {
@@ -183,7 +127,7 @@ impl RoomState {
 /// Who waits for a message being stored.
 pub enum Waiter {
     Connection { conn: ConnId, room: Arc<str>, client_id: String },
-    Http { room: Arc<str>, reply: tokio::sync::oneshot::Sender<Result<PostedMessage, AppError>> },
+    Http { room: Arc<str>, reply: tokio::sync::oneshot::Sender<Result<PostedMessage, ErrorCode>> },
 }
 
 /// What the writer carries back with each message: the ticket of its waiter, and the
@@ -203,12 +147,9 @@ pub struct RoomHub {
     /// This actor's own address, for work it hands to itself.
     me: Option<Addr<RoomHub>>,
     writer: Option<StoreWriter<Ticket>>,
-    /// Senders waiting for the writer, by ticket; answered `unavailable` when their
-    /// deadline passes first (a stalled database must not leave a send unanswered).
-    waiting: HashMap<u64, Waiter>,
-    /// Deadlines of `waiting`, oldest first (they are issued in order).
-    waiting_deadlines: VecDeque<(Instant, u64)>,
-    next_ticket: u64,
+    /// Senders waiting for the writer; answered `unavailable` when their deadline
+    /// passes first.
+    waiting: Waiting<Waiter>,
     next_conn: ConnId,
     next_generation: u64,
     connections: HashMap<ConnId, Connection>,
@@ -235,9 +176,7 @@ impl RoomHub {
             sequence: Sequencer::starting_at(sequence_top),
             me: None,
             writer: None,
-            waiting: HashMap::new(),
-            waiting_deadlines: VecDeque::new(),
-            next_ticket: 1,
+            waiting: Waiting::default(),
             next_conn: 1,
             next_generation: 1,
             connections: HashMap::new(),
@@ -254,7 +193,7 @@ impl RoomHub {
             None => return,
         };
         if overflow {
-            self.drop_connection(conn, SLOW_CONSUMER);
+            self.drop_connection(conn, Some(CloseReason::TooSlow));
         }
     }
 
@@ -285,7 +224,7 @@ impl RoomHub {
             return self.start_join(ctx, conn, info, since);
         }
         if crate::models::validate::room_name(&name).is_err() && !name.starts_with("dm-") {
-            return self.send_error(conn, FrameError::new("not_found", "there is no such room").in_room(&name));
+            return self.send_error(conn, FrameError::new(ErrorCode::NotFound, "there is no such room").in_room(&name));
         }
         let lookup = name.clone();
         if let Some(c) = self.connections.get_mut(&conn) {
@@ -304,17 +243,16 @@ impl RoomHub {
                     Ok(Some(info)) => {
                         // A direct room is created with its two members in one
                         // transaction; anything else read here is not cached.
-                        if info.direct_members.as_ref().is_none_or(|members| members.len() == 2) {
+                        if info.is_whole() {
                             hub.known_rooms.insert(info.name.clone(), info.clone());
                         }
                         hub.start_join(ctx, conn, info, since);
                     }
-                    Ok(None) => {
-                        hub.send_error(conn, FrameError::new("not_found", "there is no such room").in_room(&name))
-                    }
+                    Ok(None) => hub
+                        .send_error(conn, FrameError::new(ErrorCode::NotFound, "there is no such room").in_room(&name)),
                     Err(e) => {
                         tracing::error!(error = %e, "room lookup failed");
-                        hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&name));
+                        hub.send_error(conn, FrameError::unavailable().in_room(&name));
                     }
                 }
                 hub.release_held(ctx, conn);
@@ -416,12 +354,9 @@ impl RoomHub {
 
     fn start_join(&mut self, ctx: &mut Context<Self>, conn: ConnId, info: RoomInfo, since: Option<i64>) {
         let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
-        if let Some(members) = &info.direct_members {
-            if !members.contains(&user_id) {
-                // Someone else's direct room is, to an outsider, no room at all.
-                let error = FrameError::new("not_found", "there is no such room");
-                return self.send_error(conn, error.in_room(&info.name));
-            }
+        if !info.admits(user_id) {
+            let error = FrameError::new(ErrorCode::NotFound, "there is no such room");
+            return self.send_error(conn, error.in_room(&info.name));
         }
         let generation = self.next_generation;
         self.next_generation += 1;
@@ -431,9 +366,8 @@ impl RoomHub {
             ctx,
             move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
                 let mut c = db.get()?;
-                // A first join makes the user a member who has read up to now.
+                RoomMember::enter(&mut c, room_id, user_id)?;
                 let room_top = Room::last_message_id(&mut c, room_id)?;
-                RoomMember::ensure(&mut c, room_id, user_id, room_top)?;
                 // A `since` past the latest message (a database restored from a backup)
                 // means "up to date": taken as is, it would filter out every new message.
                 let since = since.map(|since| since.min(room_top));
@@ -468,7 +402,7 @@ impl RoomHub {
             Err(e) => {
                 tracing::error!(error = %e, "reading history for a join failed");
                 self.abort_loading(conn, room_id);
-                return self.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&name));
+                return self.send_error(conn, FrameError::unavailable().in_room(&name));
             }
         };
         let buffer = self.go_live(conn, room_id);
@@ -502,8 +436,7 @@ impl RoomHub {
             move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
                 let mut c = db.get()?;
                 for room_id in &ids {
-                    let room_top = Room::last_message_id(&mut c, *room_id)?;
-                    RoomMember::ensure(&mut c, *room_id, user_id, room_top)?;
+                    RoomMember::enter(&mut c, *room_id, user_id)?;
                 }
                 // A `Last-Event-ID` past the latest message means "up to date" (see `join`).
                 let since = match since {
@@ -548,7 +481,7 @@ impl RoomHub {
             Err(e) => {
                 tracing::error!(error = %e, "reading history for an event stream failed");
                 // The stream ends; its client reconnects with Last-Event-ID.
-                return self.drop_connection(conn, "storage unavailable");
+                return self.drop_connection(conn, Some(CloseReason::StorageUnavailable));
             }
         };
         let mut frames: Vec<Arc<Frame>> = Vec::new();
@@ -625,13 +558,15 @@ impl RoomHub {
         }
     }
 
-    fn drop_connection(&mut self, conn: ConnId, reason: &'static str) {
+    fn drop_connection(&mut self, conn: ConnId, reason: Option<CloseReason>) {
         let Some(connection) = self.connections.remove(&conn) else { return };
-        if reason == SLOW_CONSUMER {
+        if reason == Some(CloseReason::TooSlow) {
             metrics::counter!("ws_slow_consumers_dropped_total").increment(1);
             tracing::info!(conn, user_id = connection.user.id, "dropped a connection that stopped reading");
         }
-        connection.outbox.close(reason);
+        if let Some(reason) = reason {
+            connection.outbox.close(reason);
+        }
         if let Some(conns) = self.by_user.get_mut(&connection.user.id) {
             conns.remove(&conn);
             if conns.is_empty() {
@@ -650,7 +585,7 @@ impl RoomHub {
     fn deliver(&mut self, conn: ConnId, batch: Batch) {
         let overflow = self.connections.get(&conn).is_some_and(|c| c.outbox.push(&batch).is_err());
         if overflow {
-            self.drop_connection(conn, SLOW_CONSUMER);
+            self.drop_connection(conn, Some(CloseReason::TooSlow));
         }
     }
 
@@ -673,7 +608,7 @@ impl RoomHub {
             }
         }
         for conn in slow {
-            self.drop_connection(conn, SLOW_CONSUMER);
+            self.drop_connection(conn, Some(CloseReason::TooSlow));
         }
     }
 
@@ -718,7 +653,7 @@ impl RoomHub {
             }
         }
         for conn in slow {
-            self.drop_connection(conn, SLOW_CONSUMER);
+            self.drop_connection(conn, Some(CloseReason::TooSlow));
         }
     }
 
@@ -734,16 +669,13 @@ impl RoomHub {
     fn refuse_not_joined(&mut self, ctx: &mut Context<Self>, conn: ConnId, name: String, client_id: Option<String>) {
         let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
         // Someone else's direct room does not exist, as far as an outsider can tell.
-        let known = self
-            .known_rooms
-            .get(name.as_str())
-            .map(|info| info.direct_members.as_ref().is_none_or(|members| members.contains(&user_id)));
+        let known = self.known_rooms.get(name.as_str()).map(|info| info.admits(user_id));
         let lookup = name.clone();
         let answer = move |hub: &mut RoomHub, exists: bool| {
             let error = if exists {
-                FrameError::new("forbidden", format!("join the room {name:?} first"))
+                FrameError::new(ErrorCode::Forbidden, format!("join the room {name:?} first"))
             } else {
-                FrameError::new("not_found", "there is no such room")
+                FrameError::new(ErrorCode::NotFound, "there is no such room")
             };
             hub.send_error(conn, error.in_room(&name).for_client_id(client_id.as_deref()));
         };
@@ -766,7 +698,7 @@ impl RoomHub {
                 Request::Send { client_id, .. } => Some(client_id.as_str()),
                 _ => None,
             };
-            let error = FrameError::new("rate_limited", "too many requests while a room is being joined");
+            let error = FrameError::new(ErrorCode::RateLimited, "too many requests while a room is being joined");
             return self.send_error(conn, error.for_client_id(client_id));
         }
         match request {
@@ -832,7 +764,7 @@ impl RoomHub {
                         }
                         Err(e) => {
                             tracing::error!(error = %e, "reading history failed");
-                            hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&room));
+                            hub.send_error(conn, FrameError::unavailable().in_room(&room));
                         }
                     },
                 );
@@ -854,7 +786,7 @@ impl RoomHub {
                         Ok(None) => {}
                         Err(e) => {
                             tracing::error!(error = %e, "moving a read marker failed");
-                            hub.send_error(conn, FrameError::from_app(&AppError::Unavailable).in_room(&room));
+                            hub.send_error(conn, FrameError::unavailable().in_room(&room));
                         }
                     },
                 );
@@ -867,7 +799,7 @@ impl RoomHub {
         let conns: Vec<ConnId> =
             self.connections.iter().filter(|(_, c)| c.login_id == login_id).map(|(id, _)| *id).collect();
         for conn in conns {
-            self.drop_connection(conn, "logged out");
+            self.drop_connection(conn, Some(CloseReason::LoggedOut));
         }
     }
 
@@ -891,41 +823,32 @@ impl RoomHub {
         let room = match &waiter {
             Waiter::Connection { room, .. } | Waiter::Http { room, .. } => room.clone(),
         };
-        let id = self.next_ticket;
-        self.next_ticket += 1;
         let deadline = Instant::now() + self.db.timeout();
+        let id = self.waiting.next_ticket();
         if writer.submit(message, Ticket { id, room }, deadline).is_err() {
             return self.answer_failure(waiter);
         }
-        self.waiting.insert(id, waiter);
-        self.waiting_deadlines.push_back((deadline, id));
+        self.waiting.insert(waiter, deadline);
     }
 
     /// Answers `unavailable` to every sender whose message was not stored in time; the
     /// writer will not start on it any more, and a retry with the same `client_id`
     /// stores it once (or finds it, when its transaction was already committing).
     fn expire_waiting(&mut self) {
-        let now = Instant::now();
-        while let Some(&(deadline, id)) = self.waiting_deadlines.front() {
-            if deadline > now {
-                break;
-            }
-            self.waiting_deadlines.pop_front();
-            if let Some(waiter) = self.waiting.remove(&id) {
-                metrics::counter!("message_store_timeouts_total").increment(1);
-                self.answer_failure(waiter);
-            }
+        for waiter in self.waiting.expired(Instant::now()) {
+            metrics::counter!("message_store_timeouts_total").increment(1);
+            self.answer_failure(waiter);
         }
     }
 
     fn answer_failure(&mut self, waiter: Waiter) {
         match waiter {
             Waiter::Connection { conn, room, client_id } => {
-                let error = FrameError::from_app(&AppError::Unavailable).in_room(&room).for_client_id(Some(&client_id));
+                let error = FrameError::unavailable().in_room(&room).for_client_id(Some(&client_id));
                 self.send_error(conn, error);
             }
             Waiter::Http { reply, .. } => {
-                let _ = reply.send(Err(AppError::Unavailable));
+                let _ = reply.send(Err(ErrorCode::Unavailable));
             }
         }
     }
@@ -1033,7 +956,8 @@ impl Handler<Disconnect> for RoomHub {
     type Result = ();
 
     fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
-        self.drop_connection(msg.conn, "closed");
+        // The client went away: there is nothing to close.
+        self.drop_connection(msg.conn, None);
     }
 }
 
@@ -1081,7 +1005,7 @@ impl Handler<ReadMoved> for RoomHub {
 }
 
 impl Handler<PostMessage> for RoomHub {
-    type Result = ResponseFuture<Result<PostedMessage, AppError>>;
+    type Result = ResponseFuture<Result<PostedMessage, ErrorCode>>;
 
     fn handle(&mut self, msg: PostMessage, _: &mut Context<Self>) -> Self::Result {
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -1097,7 +1021,7 @@ impl Handler<PostMessage> for RoomHub {
             client_id: msg.client_id,
         };
         self.submit(message, Waiter::Http { room, reply });
-        Box::pin(async move { answer.await.unwrap_or(Err(AppError::Unavailable)) })
+        Box::pin(async move { answer.await.unwrap_or(Err(ErrorCode::Unavailable)) })
     }
 }
 
@@ -1109,7 +1033,7 @@ impl Handler<StoredBatch<Ticket>> for RoomHub {
         for (ticket, outcome) in msg.outcomes {
             // A sender answered `unavailable` already has no waiter; its message, if it
             // was stored after all, still goes to the room.
-            let waiter = self.waiting.remove(&ticket.id);
+            let waiter = self.waiting.take(ticket.id);
             match (waiter, outcome) {
                 (waiter, Ok(Stored::New { message, prev })) => {
                     let room = ticket.room;

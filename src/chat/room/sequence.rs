@@ -48,57 +48,78 @@ impl Sequencer {
     pub fn starting_at(last: i64) -> Self {
         Sequencer { last, ..Sequencer::default() }
     }
+
+    /// Takes committed messages, from this node or another, in any order and with any
+    /// repeats: what the chain now allows goes out in order, grouped in runs of one room.
+    pub fn accept(&mut self, items: Vec<Chained>) -> Accepted {
+        for item in items {
+            if item.id > self.last {
+                self.waiting.insert(item.prev, item);
+            }
+        }
+        let mut accepted = Accepted::default();
+        while let Some(item) = self.waiting.remove(&self.last) {
+            self.last = item.id;
+            match accepted.runs.last_mut() {
+                Some((room_id, frames)) if *room_id == item.room_id => frames.push(item.frame),
+                _ => accepted.runs.push((item.room_id, vec![item.frame])),
+            }
+        }
+        let last = self.last;
+        if self.held_repeats.iter().any(|(id, _, _)| *id <= last) {
+            let (due, held) = std::mem::take(&mut self.held_repeats).into_iter().partition(|(id, _, _)| *id <= last);
+            self.held_repeats = held;
+            accepted.released = due.into_iter().map(|(_, conn, frame)| (conn, frame)).collect();
+        }
+        // What fell below the head meanwhile was delivered already.
+        self.waiting.retain(|_, item| item.id > last);
+        accepted.gap = !self.waiting.is_empty();
+        accepted
+    }
+
+    /// A repeated send's answer (its first copy): now, when the chain has delivered
+    /// the first copy, or once it does (no connection sees an id before its elders).
+    pub fn repeat(&mut self, conn: ConnId, first_id: i64, frame: Frame) -> Option<(ConnId, Frame)> {
+        if first_id <= self.last {
+            Some((conn, frame))
+        } else {
+            self.held_repeats.push((first_id, conn, frame));
+            None
+        }
+    }
+}
+
+/// What [`Sequencer::accept`] lets out.
+#[derive(Default)]
+pub(crate) struct Accepted {
+    /// Deliverable messages in chain order, consecutive ones of a room together.
+    pub runs: Vec<(i64, Vec<Arc<Frame>>)>,
+    /// Held answers to repeated sends that may go out now.
+    pub released: Vec<(ConnId, Frame)>,
+    /// Messages wait ahead of a gap: the missing ones must be read.
+    pub gap: bool,
 }
 
 impl RoomHub {
-    /// Takes committed messages, from this node or another, and delivers what the chain
-    /// allows, in order.
+    /// Delivers what the chain allows of these committed messages, in order.
     pub(crate) fn accept_chained(&mut self, ctx: &mut Context<Self>, items: Vec<Chained>) {
-        for item in items {
-            if item.id > self.sequence.last {
-                self.sequence.waiting.insert(item.prev, item);
-            }
+        let accepted = self.sequence.accept(items);
+        for (room_id, frames) in accepted.runs {
+            metrics::counter!("chat_messages_delivered_total").increment(frames.len() as u64);
+            self.fan_out(room_id, frames);
         }
-        // Consecutive messages of one room go out as one shared batch.
-        let mut run: Option<(i64, Vec<Arc<Frame>>)> = None;
-        while let Some(item) = self.sequence.waiting.remove(&self.sequence.last) {
-            self.sequence.last = item.id;
-            if run.as_ref().is_some_and(|(room_id, _)| *room_id != item.room_id) {
-                self.flush_run(run.take());
-            }
-            run.get_or_insert_with(|| (item.room_id, Vec::new())).1.push(item.frame);
+        for (conn, frame) in accepted.released {
+            self.send_to(conn, frame);
         }
-        self.flush_run(run);
-        let last = self.sequence.last;
-        if self.sequence.held_repeats.iter().any(|(id, _, _)| *id <= last) {
-            let held = std::mem::take(&mut self.sequence.held_repeats);
-            for (id, conn, frame) in held {
-                if id <= last {
-                    self.send_to(conn, frame);
-                } else {
-                    self.sequence.held_repeats.push((id, conn, frame));
-                }
-            }
-        }
-        self.sequence.waiting.retain(|_, item| item.id > last);
-        if !self.sequence.waiting.is_empty() {
+        if accepted.gap {
             self.schedule_fill(ctx, GAP_GRACE);
         }
     }
 
     /// Answers a repeated send with its first copy, once the chain has delivered it.
     pub(crate) fn answer_repeat(&mut self, conn: ConnId, first_id: i64, frame: Frame) {
-        if first_id <= self.sequence.last {
+        if let Some((conn, frame)) = self.sequence.repeat(conn, first_id, frame) {
             self.send_to(conn, frame);
-        } else {
-            self.sequence.held_repeats.push((first_id, conn, frame));
-        }
-    }
-
-    fn flush_run(&mut self, run: Option<(i64, Vec<Arc<Frame>>)>) {
-        if let Some((room_id, frames)) = run {
-            metrics::counter!("chat_messages_delivered_total").increment(frames.len() as u64);
-            self.fan_out(room_id, frames);
         }
     }
 
@@ -175,5 +196,64 @@ impl RoomHub {
                 }
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chained(id: i64, prev: i64, room_id: i64) -> Chained {
+        Chained { id, prev, room_id, frame: Arc::new(Frame::plain(format!("{id}").into())) }
+    }
+
+    fn delivered(accepted: &Accepted) -> Vec<(i64, Vec<String>)> {
+        accepted
+            .runs
+            .iter()
+            .map(|(room, frames)| (*room, frames.iter().map(|f| f.text.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn messages_in_order_go_out_in_runs_of_one_room() {
+        let mut sequence = Sequencer::starting_at(10);
+        let accepted = sequence.accept(vec![chained(11, 10, 1), chained(12, 11, 1), chained(13, 12, 2)]);
+        assert_eq!(delivered(&accepted), [(1, vec!["11".into(), "12".into()]), (2, vec!["13".into()])]);
+        assert!(!accepted.gap);
+        assert_eq!(sequence.last, 13);
+    }
+
+    #[test]
+    fn a_message_ahead_of_a_gap_waits_for_the_fill() {
+        let mut sequence = Sequencer::starting_at(10);
+        let early = sequence.accept(vec![chained(13, 12, 1)]);
+        assert!(early.runs.is_empty() && early.gap, "13 waits for 11 and 12");
+        let filled = sequence.accept(vec![chained(11, 10, 1), chained(12, 11, 2)]);
+        assert_eq!(delivered(&filled), [(1, vec!["11".into()]), (2, vec!["12".into()]), (1, vec!["13".into()])]);
+        assert!(!filled.gap);
+    }
+
+    #[test]
+    fn duplicates_and_old_messages_are_dropped() {
+        let mut sequence = Sequencer::starting_at(10);
+        sequence.accept(vec![chained(11, 10, 1)]);
+        let again = sequence.accept(vec![chained(11, 10, 1), chained(9, 8, 1)]);
+        assert!(again.runs.is_empty() && !again.gap);
+        // A fill that overlaps what was delivered adds only what is new.
+        let overlap = sequence.accept(vec![chained(11, 10, 1), chained(12, 11, 1)]);
+        assert_eq!(delivered(&overlap), [(1, vec!["12".into()])]);
+    }
+
+    #[test]
+    fn a_repeat_waits_until_its_first_copy_is_delivered() {
+        let mut sequence = Sequencer::starting_at(10);
+        assert!(sequence.repeat(7, 12, Frame::plain("repeat of 12".into())).is_none());
+        let first = sequence.accept(vec![chained(11, 10, 1)]);
+        assert!(first.released.is_empty());
+        let second = sequence.accept(vec![chained(12, 11, 1)]);
+        assert_eq!(second.released.len(), 1);
+        assert_eq!(second.released[0].0, 7);
+        assert!(sequence.repeat(8, 12, Frame::plain("now".into())).is_some(), "delivered: answered at once");
     }
 }
