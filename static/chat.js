@@ -7,8 +7,9 @@
 // the reason; after a dropped connection it reconnects with backoff and rejoins with
 // `since` = the last id seen; every message is shown once (de-duplicated by id); text
 // goes in with textContent, never as HTML.
-"use strict";
-(function () {
+import { CLOSE_LOGGED_OUT, Outbox, reconnectDelay } from "./chat-outbox.js";
+
+function main() {
   const root = document.getElementById("chat");
   if (!root) return;
   const UI = window.ChatUI;
@@ -16,8 +17,6 @@
   const me = { id: Number(root.dataset.meId), nickname: root.dataset.meNickname };
   const maxChars = Number(root.dataset.maxChars) || 4000;
   const pageSize = Number(root.dataset.page) || 50;
-  // The close code the server ends a socket with when the login ended (docs/protocol.md).
-  const CLOSE_LOGGED_OUT = 1008;
   let lastRead = Number(root.dataset.lastRead) || 0;
 
   const el = {
@@ -42,8 +41,8 @@
 
   // ---- state ----
   const shown = new Map(); // message id -> <li>
-  // client_id -> {text, li, state}: "queued" (to send), "sent" (awaiting its ack), in order.
-  const pending = new Map();
+  // What was typed and not acknowledged yet (chat-outbox.js); each item's `view` is its <li>.
+  const outbox = new Outbox();
   const online = new Map(); // user id -> nickname
   const typingUntil = new Map(); // nickname -> time
   let lastId = 0; // the highest id seen: the `since` of the next join
@@ -60,9 +59,7 @@
   let unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
   let lastTypingSent = 0;
   let readSent = lastRead;
-  let holdUntil = 0; // after a refusal that may pass, sending waits until then
   let holdTimer = null;
-  let refusals = 0; // refusals in a row, for the backoff
   const baseTitle = document.title;
 
   // ---- connection ----
@@ -91,15 +88,11 @@
       joined = false;
       socket = null;
       // What was in flight goes again after the rejoin; until then it waits.
-      for (const p of pending.values()) {
-        if (p.state === "sent") p.state = "queued";
-        if (p.state === "queued") note(p, "waiting for the connection…");
-      }
+      for (const p of outbox.connectionLost()) note(p, "waiting for the connection…");
       if (leaving) return;
       if (event.code === CLOSE_LOGGED_OUT) return location.assign("/login");
       attempt += 1;
-      // Exponential backoff with jitter, capped at 15 s.
-      const delay = Math.min(15000, 500 * 2 ** Math.min(attempt, 5)) * (0.75 + Math.random() / 2);
+      const delay = reconnectDelay(attempt);
       // The seconds count down on screen only: a screen reader hears the state once.
       const at = Date.now() + delay;
       setStatus("offline", "Offline. Reconnecting");
@@ -187,8 +180,8 @@
     if (!addMessage(message)) return;
     refreshSeparators();
     if (mine) {
-      refusals = 0;
-      if (el.error.dataset.kind === "retry" && !anyHeld()) hideComposerError();
+      outbox.gotThrough();
+      if (el.error.dataset.kind === "retry" && !outbox.held()) hideComposerError();
     } else {
       announce(`${message.user.nickname}: ${message.text}`);
     }
@@ -234,10 +227,9 @@
   }
 
   function onError(frame) {
-    const p = frame.client_id && pending.get(frame.client_id);
-    if (p) {
-      if (frame.code === "unavailable" || frame.code === "rate_limited") refusedForNow(p, frame.message);
-      else refused(frame.client_id, p, frame.message);
+    if (frame.client_id && outbox.get(frame.client_id)) {
+      if (frame.code === "unavailable" || frame.code === "rate_limited") refusedForNow(frame.client_id, frame.message);
+      else refused(frame.client_id, frame.message);
       return;
     }
     if (frame.code === "not_found" || frame.code === "forbidden") {
@@ -266,11 +258,8 @@
     if (shown.has(message.id)) return false;
     lastId = Math.max(lastId, message.id);
     oldestId = oldestId === null ? message.id : Math.min(oldestId, message.id);
-    const ack = message.user.id === me.id && pending.get(message.client_id);
-    if (ack) {
-      pending.delete(message.client_id);
-      ack.li.remove();
-    }
+    const ack = message.user.id === me.id && outbox.acknowledged(message.client_id);
+    if (ack) ack.view.remove();
     const li = renderMessage(message);
     shown.set(message.id, li);
     el.list.insertBefore(li, successorOf(message.id));
@@ -453,42 +442,34 @@
 
   // The line above a pending message says where it is; a problem keeps it in view.
   function note(p, text) {
-    p.li.querySelector("time").textContent = text;
-    p.li.classList.toggle("waiting", text !== "sending…");
-  }
-
-  function anyHeld() {
-    return Date.now() < holdUntil;
+    p.view.querySelector("time").textContent = text;
+    p.view.classList.toggle("waiting", text !== "sending…");
   }
 
   // Sends what is queued, in order, unless a refusal asked to wait.
   function flush() {
-    if (!joined || anyHeld()) return;
-    for (const [clientId, p] of pending) {
-      if (p.state !== "queued") continue;
-      if (!sendFrame({ type: "send", room, text: p.text, client_id: clientId })) return;
-      p.state = "sent";
+    if (!joined) return;
+    for (const p of outbox.due()) {
+      if (!sendFrame({ type: "send", room, text: p.text, client_id: p.clientId })) return;
+      outbox.sent(p);
       note(p, "sending…");
     }
   }
 
   // Not stored, but it may pass later: it stays in the list and goes again by itself.
-  function refusedForNow(p, why) {
-    p.state = "queued";
-    refusals += 1;
-    const delay = Math.min(10000, 1000 * 2 ** Math.min(refusals - 1, 4));
-    holdUntil = Math.max(holdUntil, Date.now() + delay);
+  function refusedForNow(clientId, why) {
+    const { item: p, delay } = outbox.refusedForNow(clientId);
     note(p, "not sent yet");
     showComposerError(`Not sent yet: ${why}. Trying again in ${Math.ceil(delay / 1000)} s; your message is kept.`, "retry");
     clearTimeout(holdTimer);
-    holdTimer = setTimeout(flush, holdUntil - Date.now());
+    holdTimer = setTimeout(flush, outbox.holdUntil - Date.now());
   }
 
   // Refused for good: the text goes back into the composer, with the reason, to fix.
-  function refused(clientId, p, why) {
-    pending.delete(clientId);
+  function refused(clientId, why) {
+    const p = outbox.refusedForGood(clientId);
     if (!el.draft.value.trim()) {
-      p.li.remove();
+      p.view.remove();
       refreshSeparators();
       el.draft.value = p.text;
       autosize();
@@ -503,7 +484,7 @@
   // A refused message that could not go back into a non-empty composer stays in the
   // list, marked, with a button to edit it.
   function markFailed(p) {
-    p.li.classList.add("failed");
+    p.view.classList.add("failed");
     note(p, "not sent");
     const row = document.createElement("p");
     row.className = "failure";
@@ -512,7 +493,7 @@
     edit.className = "link";
     edit.textContent = "Edit and resend";
     edit.addEventListener("click", () => {
-      p.li.remove();
+      p.view.remove();
       refreshSeparators();
       el.draft.value = p.text;
       el.draft.focus();
@@ -520,7 +501,7 @@
       renderCount();
     });
     row.append(edit);
-    p.li.querySelector(".bubble").appendChild(row);
+    p.view.querySelector(".bubble").appendChild(row);
   }
 
   function submit() {
@@ -536,8 +517,7 @@
     }
     hideComposerError();
     const clientId = newClientId();
-    const p = { text, li: renderPending(text), state: "queued" };
-    pending.set(clientId, p);
+    const p = outbox.add(clientId, text, renderPending(text));
     if (!joined) note(p, "waiting for the connection…");
     flush();
     el.draft.value = "";
@@ -657,4 +637,6 @@
 
   connect();
   el.draft.focus();
-})();
+}
+
+main();

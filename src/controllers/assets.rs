@@ -25,6 +25,12 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/chat.js"),
     },
+    // An ES module that chat.js imports: the outbox, tested on its own in tests/js/.
+    Asset {
+        name: "chat-outbox.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-outbox.js"),
+    },
 ];
 
 /// A weak validator from the content, so browsers revalidate cheaply (304).
