@@ -1,0 +1,314 @@
+//! Joining rooms: a WebSocket `join` (history, then live with no gap) and an event
+//! stream's rooms (paged history, then live).
+
+use super::*;
+
+impl RoomHub {
+    // ---- joining ----
+
+    pub(super) fn join(&mut self, ctx: &mut Context<Self>, conn: ConnId, name: String, since: Option<i64>) {
+        if let Some(info) = self.known_rooms.get(name.as_str()).cloned() {
+            return self.start_join(ctx, conn, info, since);
+        }
+        if crate::models::validate::room_name(&name).is_err() && !name.starts_with("dm-") {
+            return self.send_error(conn, FrameError::new(ErrorCode::NotFound, "there is no such room").in_room(&name));
+        }
+        let lookup = name.clone();
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.held.get_or_insert_with(VecDeque::new);
+        }
+        self.spawn_db(
+            ctx,
+            move |db| -> DbResult<Option<RoomInfo>> {
+                let mut c = db.get()?;
+                let Some(room) = Room::find_by_name(&mut c, &lookup)? else { return Ok(None) };
+                let direct_members = if room.is_direct() { Some(Room::member_ids(&mut c, room.id)?) } else { None };
+                Ok(Some(RoomInfo { id: room.id, name: Arc::from(room.name), direct_members }))
+            },
+            move |hub, ctx, result| {
+                match result {
+                    Ok(Some(info)) => {
+                        // A direct room is created with its two members in one
+                        // transaction; anything else read here is not cached.
+                        if info.is_whole() {
+                            hub.known_rooms.insert(info.name.clone(), info.clone());
+                        }
+                        hub.start_join(ctx, conn, info, since);
+                    }
+                    Ok(None) => hub
+                        .send_error(conn, FrameError::new(ErrorCode::NotFound, "there is no such room").in_room(&name)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "room lookup failed");
+                        hub.send_error(conn, FrameError::unavailable().in_room(&name));
+                    }
+                }
+                hub.release_held(ctx, conn);
+            },
+        );
+    }
+
+    /// Handles, in order, the requests that waited for a room lookup, until one of
+    /// them starts another lookup (the rest then wait behind that one).
+    pub(super) fn release_held(&mut self, ctx: &mut Context<Self>, conn: ConnId) {
+        let Some(mut held) = self.connections.get_mut(&conn).and_then(|c| c.held.take()) else { return };
+        while let Some(request) = held.pop_front() {
+            self.handle_request(ctx, conn, request);
+            match self.connections.get_mut(&conn) {
+                Some(Connection { held: Some(waiting), .. }) => return waiting.extend(held),
+                Some(_) => {}
+                None => return,
+            }
+        }
+    }
+
+    /// Registers a connection in a room as loading: live message frames for it wait in
+    /// a buffer until its history has been read. Returns false if it is gone.
+    pub(super) fn begin_loading(&mut self, conn: ConnId, info: &RoomInfo, generation: u64) -> bool {
+        let Some(connection) = self.connections.get_mut(&conn) else { return false };
+        let user_id = connection.user.id;
+        connection.rooms.insert(info.name.clone(), info.id);
+        let activated = !self.rooms.contains_key(&info.id);
+        let clustered = self.broker.is_clustered();
+        let room = self.rooms.entry(info.id).or_insert_with(|| RoomState {
+            info: info.clone(),
+            subscribers: HashMap::new(),
+            online: HashMap::new(),
+            remote_online: HashMap::new(),
+            awaiting_remote: clustered.then(Vec::new),
+        });
+        let subscriber = room.subscribers.entry(conn).or_insert(Subscriber {
+            user_id,
+            state: SubState::Live,
+            online: false,
+            last_sent: 0,
+        });
+        // A join again on the same connection starts over from its `since`.
+        subscriber.state = SubState::Loading { generation, buffer: Vec::new() };
+        subscriber.last_sent = 0;
+        if activated && self.broker.is_clustered() {
+            if let Some(addr) = &self.me {
+                addr.do_send(RoomActivated { room_id: info.id });
+            }
+        }
+        true
+    }
+
+    pub(super) fn is_loading(&self, conn: ConnId, room_id: i64, generation: u64) -> bool {
+        self.rooms.get(&room_id).is_some_and(|room| {
+            matches!(
+                room.subscribers.get(&conn),
+                Some(Subscriber { state: SubState::Loading { generation: g, .. }, .. }) if *g == generation
+            )
+        })
+    }
+
+    /// Gives up a join whose history could not be read.
+    pub(super) fn abort_loading(&mut self, conn: ConnId, room_id: i64) {
+        let name = self.rooms.get(&room_id).map(|r| r.info.name.clone());
+        self.unsubscribe(conn, room_id);
+        if let (Some(c), Some(name)) = (self.connections.get_mut(&conn), name) {
+            c.rooms.remove(&name);
+        }
+    }
+
+    /// Turns a loading subscription live: counts its user online (announcing them if
+    /// this is their first connection here) and returns the frames buffered meanwhile.
+    pub(super) fn go_live(&mut self, conn: ConnId, room_id: i64) -> Vec<Arc<Frame>> {
+        let Some(user) = self.connections.get(&conn).map(|c| c.user.clone()) else { return Vec::new() };
+        let Some(room) = self.rooms.get_mut(&room_id) else { return Vec::new() };
+        let Some(subscriber) = room.subscribers.get_mut(&conn) else { return Vec::new() };
+        let buffer = match std::mem::replace(&mut subscriber.state, SubState::Live) {
+            SubState::Loading { buffer, .. } => buffer,
+            SubState::Live => Vec::new(),
+        };
+        if !subscriber.online {
+            subscriber.online = true;
+            let entry = room.online.entry(user.id).or_insert_with(|| (user.clone(), 0));
+            entry.1 += 1;
+            if entry.1 == 1 {
+                let known_elsewhere = room.remote_online.remove(&user.id).is_some();
+                self.presence_changed(room_id, user, true, known_elsewhere);
+            }
+        }
+        buffer
+    }
+
+    pub(super) fn set_last_sent(&mut self, conn: ConnId, room_id: i64, last_sent: i64) {
+        if let Some(subscriber) = self.rooms.get_mut(&room_id).and_then(|r| r.subscribers.get_mut(&conn)) {
+            subscriber.last_sent = last_sent;
+        }
+    }
+
+    pub(super) fn start_join(&mut self, ctx: &mut Context<Self>, conn: ConnId, info: RoomInfo, since: Option<i64>) {
+        let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
+        if !info.admits(user_id) {
+            let error = FrameError::new(ErrorCode::NotFound, "there is no such room");
+            return self.send_error(conn, error.in_room(&info.name));
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.begin_loading(conn, &info, generation);
+        let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
+        self.spawn_db(
+            ctx,
+            move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
+                let mut c = db.get()?;
+                RoomMember::enter(&mut c, room_id, user_id)?;
+                let room_top = Room::last_message_id(&mut c, room_id)?;
+                // A `since` past the latest message (a database restored from a backup)
+                // means "up to date": taken as is, it would filter out every new message.
+                let since = since.map(|since| since.min(room_top));
+                let (messages, limited) = match since {
+                    Some(since) => Message::missed_since(&mut c, room_id, since, cap)?,
+                    // Without `since` the latest page comes; older ones are paged with `history`.
+                    None => (Message::page(&mut c, room_id, Page::Latest, latest)?.0, false),
+                };
+                Ok((messages, limited, since))
+            },
+            move |hub, _, result| {
+                let (since, result) = match result {
+                    Ok((messages, limited, clamped)) => (clamped, Ok((messages, limited))),
+                    Err(e) => (since, Err(e)),
+                };
+                hub.finish_join(room_id, ReadyJoin { conn, generation, since, result })
+            },
+        );
+    }
+
+    pub(super) fn finish_join(&mut self, room_id: i64, ready: ReadyJoin) {
+        if !self.is_loading(ready.conn, room_id, ready.generation) {
+            return; // left, disconnected or joined again meanwhile
+        }
+        if let Some(waiting) = self.rooms.get_mut(&room_id).and_then(|r| r.awaiting_remote.as_mut()) {
+            return waiting.push(ready);
+        }
+        let ReadyJoin { conn, since, result, .. } = ready;
+        let name = self.rooms[&room_id].info.name.clone();
+        let (messages, limited) = match result {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                tracing::error!(error = %e, "reading history for a join failed");
+                self.abort_loading(conn, room_id);
+                return self.send_error(conn, FrameError::unavailable().in_room(&name));
+            }
+        };
+        let buffer = self.go_live(conn, room_id);
+        // What the history already holds is not sent twice.
+        let seen = messages.last().map(|m| m.id).or(since).unwrap_or(0);
+        let backlog: Vec<Arc<Frame>> =
+            buffer.into_iter().filter(|f| f.message_id().is_none_or(|id| id > seen)).collect();
+        let last_sent = backlog.iter().filter_map(|f| f.message_id()).max().unwrap_or(seen).max(seen);
+        self.set_last_sent(conn, room_id, last_sent);
+        let members = self.rooms[&room_id].members();
+        let joined = protocol::joined_frame(&name, &members, &messages, limited);
+        let mut frames = vec![Arc::new(Frame::plain(joined))];
+        frames.extend(backlog);
+        self.deliver(conn, Arc::from(frames));
+    }
+
+    /// An event stream enters several rooms at once; what it missed since `since` comes
+    /// merged in id order, so that its last event id is a resume point for all of them.
+    pub(super) fn subscribe_stream(
+        &mut self,
+        ctx: &mut Context<Self>,
+        conn: ConnId,
+        rooms: Vec<RoomInfo>,
+        since: Option<i64>,
+    ) {
+        let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        for info in &rooms {
+            self.begin_loading(conn, info, generation);
+        }
+        let room_ids: Vec<i64> = rooms.iter().map(|r| r.id).collect();
+        let page = self.limits.resume_cap;
+        let ids = room_ids.clone();
+        self.spawn_db(
+            ctx,
+            move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
+                let mut c = db.get()?;
+                for room_id in &ids {
+                    RoomMember::enter(&mut c, *room_id, user_id)?;
+                }
+                // A `Last-Event-ID` past the latest message means "up to date" (see `join`).
+                let since = match since {
+                    Some(since) => Some(since.min(Message::sequence_top(&mut c)?)),
+                    None => None,
+                };
+                let (messages, more) = match since {
+                    Some(since) => Message::missed_since_in(&mut c, &ids, since, page)?,
+                    None => (Vec::new(), false),
+                };
+                Ok((messages, more, since))
+            },
+            move |hub, ctx, result| {
+                let (since, result) = match result {
+                    Ok((messages, more, clamped)) => (clamped, Ok((messages, more))),
+                    Err(e) => (since, Err(e)),
+                };
+                hub.finish_stream(ctx, conn, room_ids, generation, since, result)
+            },
+        );
+    }
+
+    /// Hands an event stream what it missed, a page (the resume cap) at a time: an
+    /// event stream has no `limited` flag, so it gets everything, however much. Live
+    /// messages wait in the loading buffer until the last page is out; a client too
+    /// slow for it is dropped like any slow consumer and resumes from its last id.
+    pub(super) fn finish_stream(
+        &mut self,
+        ctx: &mut Context<Self>,
+        conn: ConnId,
+        room_ids: Vec<i64>,
+        generation: u64,
+        since: Option<i64>,
+        result: DbResult<(Vec<Message>, bool)>,
+    ) {
+        let room_ids: Vec<i64> = room_ids.into_iter().filter(|id| self.is_loading(conn, *id, generation)).collect();
+        if room_ids.is_empty() {
+            return;
+        }
+        let (history, more) = match result {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                tracing::error!(error = %e, "reading history for an event stream failed");
+                // The stream ends; its client reconnects with Last-Event-ID.
+                return self.drop_connection(conn, Some(CloseReason::StorageUnavailable));
+            }
+        };
+        let mut frames: Vec<Arc<Frame>> = Vec::new();
+        for message in &history {
+            if let Some(name) = self.rooms.get(&message.room_id).map(|r| r.info.name.clone()) {
+                frames.push(Arc::new(Frame::message(message, &name)));
+            }
+        }
+        if more {
+            let after = history.last().map_or(since.unwrap_or(0), |m| m.id);
+            if !frames.is_empty() {
+                self.deliver(conn, Arc::from(frames));
+            }
+            let (page, ids) = (self.limits.resume_cap, room_ids.clone());
+            return self.spawn_db(
+                ctx,
+                move |db| db.get().and_then(|mut c| Message::missed_since_in(&mut c, &ids, after, page)),
+                move |hub, ctx, result| hub.finish_stream(ctx, conn, room_ids, generation, Some(after), result),
+            );
+        }
+        let floor = since.unwrap_or(0);
+        for room_id in &room_ids {
+            let buffered = self.go_live(conn, *room_id);
+            frames.extend(buffered.into_iter().filter(|f| f.message_id().is_some_and(|id| id > floor)));
+        }
+        frames.sort_by_key(|f| f.message_id());
+        frames.dedup_by_key(|f| f.message_id());
+        for room_id in &room_ids {
+            let top = frames.iter().rfind(|f| f.message.as_ref().is_some_and(|m| m.room_id == *room_id));
+            let last_sent = top.and_then(|f| f.message_id()).unwrap_or(floor);
+            self.set_last_sent(conn, *room_id, last_sent);
+        }
+        if !frames.is_empty() {
+            self.deliver(conn, Arc::from(frames));
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! A connection's requests (send, typing, history, read...) and logins that end.
+
+use super::*;
+
+impl RoomHub {
+    // ---- requests ----
+
+    /// The room a connection joined under this name.
+    pub(super) fn joined_room(&self, conn: ConnId, name: &str) -> Option<i64> {
+        self.connections.get(&conn)?.rooms.get(name).copied()
+    }
+
+    /// Answers a request about a room the connection is not in: `not_found` when the
+    /// room does not exist, `forbidden` (join first) when it does.
+    pub(super) fn refuse_not_joined(
+        &mut self,
+        ctx: &mut Context<Self>,
+        conn: ConnId,
+        name: String,
+        client_id: Option<String>,
+    ) {
+        let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
+        // Someone else's direct room does not exist, as far as an outsider can tell.
+        let known = self.known_rooms.get(name.as_str()).map(|info| info.admits(user_id));
+        let lookup = name.clone();
+        let answer = move |hub: &mut RoomHub, exists: bool| {
+            let error = if exists {
+                FrameError::new(ErrorCode::Forbidden, format!("join the room {name:?} first"))
+            } else {
+                FrameError::new(ErrorCode::NotFound, "there is no such room")
+            };
+            hub.send_error(conn, error.in_room(&name).for_client_id(client_id.as_deref()));
+        };
+        if let Some(open) = known {
+            return answer(self, open);
+        }
+        self.spawn_db(
+            ctx,
+            move |db| db.get().and_then(|mut c| Room::open_for(&mut c, &lookup, user_id)),
+            move |hub, _, found| answer(hub, !matches!(found, Ok(Err(_)))),
+        );
+    }
+
+    pub(super) fn handle_request(&mut self, ctx: &mut Context<Self>, conn: ConnId, request: Request) {
+        if let Some(held) = self.connections.get_mut(&conn).and_then(|c| c.held.as_mut()) {
+            if held.len() < HELD_REQUESTS_MAX {
+                return held.push_back(request);
+            }
+            let client_id = match &request {
+                Request::Send { client_id, .. } => Some(client_id.as_str()),
+                _ => None,
+            };
+            let error = FrameError::new(ErrorCode::RateLimited, "too many requests while a room is being joined");
+            return self.send_error(conn, error.for_client_id(client_id));
+        }
+        match request {
+            Request::Join { room, since } => self.join(ctx, conn, room, since),
+            Request::Leave { room } => match self.joined_room(conn, &room) {
+                Some(room_id) => {
+                    if let Some(c) = self.connections.get_mut(&conn) {
+                        c.rooms.remove(room.as_str());
+                        c.last_typing.remove(&room_id);
+                    }
+                    self.unsubscribe(conn, room_id);
+                }
+                None => self.refuse_not_joined(ctx, conn, room, None),
+            },
+            Request::Send { room, text, client_id } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, Some(client_id));
+                };
+                let (user, room_name) = {
+                    let c = &self.connections[&conn];
+                    (
+                        c.user.clone(),
+                        self.rooms.get(&room_id).map_or_else(|| Arc::from(room.as_str()), |r| r.info.name.clone()),
+                    )
+                };
+                let waiter = Waiter::Connection { conn, room: room_name, client_id: client_id.clone() };
+                let message = NewMessage { room_id, user_id: user.id, nickname: user.nickname, body: text, client_id };
+                self.submit(message, waiter);
+            }
+            Request::Typing { room } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, None);
+                };
+                let Some(c) = self.connections.get_mut(&conn) else { return };
+                let now = Instant::now();
+                if c.last_typing.get(&room_id).is_some_and(|t| now.duration_since(*t) < TYPING_EVERY) {
+                    return;
+                }
+                c.last_typing.insert(room_id, now);
+                let user = c.user.clone();
+                let too_big = self
+                    .rooms
+                    .get(&room_id)
+                    .is_none_or(|r| r.online.len() + r.remote_online.len() > self.limits.presence_room_max);
+                if !too_big {
+                    self.broadcast_except_user(room_id, user.id, Frame::plain(protocol::typing_frame(&room, &user)));
+                    let node = self.broker.node().to_owned();
+                    self.publish(ClusterEvent::Typing { node, room_id, room, user });
+                }
+            }
+            Request::History { room, before, limit } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, None);
+                };
+                let page = before.map_or(Page::Latest, Page::Before);
+                self.spawn_db(
+                    ctx,
+                    move |db| db.get().and_then(|mut c| Message::page(&mut c, room_id, page, limit)),
+                    move |hub, _, result| match result {
+                        Ok((messages, has_more)) => {
+                            let frame = protocol::history_frame(&room, &messages, has_more);
+                            hub.send_to(conn, Frame::plain(frame));
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "reading history failed");
+                            hub.send_error(conn, FrameError::unavailable().in_room(&room));
+                        }
+                    },
+                );
+            }
+            Request::Read { room, message_id } => {
+                let Some(room_id) = self.joined_room(conn, &room) else {
+                    return self.refuse_not_joined(ctx, conn, room, None);
+                };
+                let user_id = self.connections[&conn].user.id;
+                self.spawn_db(
+                    ctx,
+                    move |db| db.get().and_then(|mut c| RoomMember::mark_read(&mut c, room_id, user_id, message_id)),
+                    move |hub, _, result| match result {
+                        Ok(Some(message_id)) => {
+                            hub.tell_devices(user_id, Some(conn), &room, message_id);
+                            let node = hub.broker.node().to_owned();
+                            hub.publish(ClusterEvent::Read { node, user_id, room, message_id });
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, "moving a read marker failed");
+                            hub.send_error(conn, FrameError::unavailable().in_room(&room));
+                        }
+                    },
+                );
+            }
+        }
+    }
+
+    /// Closes this node's connections of a login that ended.
+    pub(super) fn end_login(&mut self, login_id: &str) {
+        let conns: Vec<ConnId> =
+            self.connections.iter().filter(|(_, c)| c.login_id == login_id).map(|(id, _)| *id).collect();
+        for conn in conns {
+            self.drop_connection(conn, Some(CloseReason::LoggedOut));
+        }
+    }
+
+    /// A read marker moved: every other connection of the user hears of it.
+    pub(super) fn tell_devices(&mut self, user_id: i64, except: Option<ConnId>, room: &str, message_id: i64) {
+        let Some(conns) = self.by_user.get(&user_id) else { return };
+        let targets: Vec<ConnId> = conns.iter().copied().filter(|c| Some(*c) != except).collect();
+        if targets.is_empty() {
+            return;
+        }
+        let batch: Batch = Arc::from([Arc::new(Frame::plain(protocol::read_frame(room, message_id)))]);
+        for conn in targets {
+            if self.connections.get(&conn).is_some_and(|c| !c.outbox.is_event_stream()) {
+                self.deliver(conn, batch.clone());
+            }
+        }
+    }
+}
