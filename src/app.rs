@@ -32,7 +32,7 @@ pub async fn build_state(config: Arc<Config>, db: Db) -> Result<web::Data<AppSta
             .map_err(|e| format!("bcrypt failed: {e}"))?
     };
     let (broker, cluster_events) = if config.redis_url.trim().is_empty() {
-        (chat::broker::Broker::InProcess, None)
+        (Arc::new(chat::broker::InProcess) as Arc<dyn chat::broker::Broker>, None)
     } else {
         let node = rand::distr::SampleString::sample_string(&rand::distr::Alphanumeric, &mut rand::rng(), 12);
         let ttl = Duration::from_secs(config.presence_ttl_secs);

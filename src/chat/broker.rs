@@ -7,6 +7,9 @@
 //! order and completeness come from the `prev` chain and the database (see
 //! `room/mod.rs`), presence from keys with a time-to-live that live nodes keep refreshing.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -77,13 +80,71 @@ impl ClusterEvent {
     }
 }
 
-#[derive(Clone)]
-pub enum Broker {
-    /// One node: nothing to tell anyone.
-    InProcess,
-    Redis(RedisBroker),
+/// What a broker's futures fail with.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BrokerError(#[from] redis::RedisError);
+
+/// A broker's answer, later.
+pub type BrokerFuture<T> = Pin<Box<dyn Future<Output = Result<T, BrokerError>> + Send>>;
+
+/// How the room actor reaches the other nodes: events out, and presence across them.
+pub trait Broker: Send + Sync {
+    /// This node's name in the events it publishes.
+    fn node(&self) -> &str;
+    /// Whether there are other nodes. Without them nothing is published, and presence
+    /// is this node's own count of connections (the actor does not ask the broker).
+    fn is_clustered(&self) -> bool;
+    /// Sends an event to the other nodes (in order; never waits, never fails the caller).
+    fn publish(&self, event: &ClusterEvent);
+    /// Claims the user online in the room from this node; true when nobody had them.
+    fn presence_join(&self, room_id: i64, user: PublicUser) -> BrokerFuture<bool>;
+    /// Drops this node's claim; true when nobody has the user online there any more.
+    fn presence_leave(&self, room_id: i64, user_id: i64) -> BrokerFuture<bool>;
+    /// Renews this node's claims (room, user).
+    fn presence_refresh(&self, claims: Vec<(i64, PublicUser)>) -> BrokerFuture<()>;
+    /// Everyone online in the room on any live node.
+    fn presence_online(&self, room_id: i64) -> BrokerFuture<Vec<PublicUser>>;
+    /// How often this node must renew its claims; `None` when there is nothing to renew.
+    fn refresh_every(&self) -> Option<Duration>;
 }
 
+/// One node: nothing to tell anyone.
+pub struct InProcess;
+
+impl Broker for InProcess {
+    fn node(&self) -> &str {
+        "local"
+    }
+
+    fn is_clustered(&self) -> bool {
+        false
+    }
+
+    fn publish(&self, _: &ClusterEvent) {}
+
+    fn presence_join(&self, _: i64, _: PublicUser) -> BrokerFuture<bool> {
+        Box::pin(std::future::ready(Ok(true)))
+    }
+
+    fn presence_leave(&self, _: i64, _: i64) -> BrokerFuture<bool> {
+        Box::pin(std::future::ready(Ok(true)))
+    }
+
+    fn presence_refresh(&self, _: Vec<(i64, PublicUser)>) -> BrokerFuture<()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn presence_online(&self, _: i64) -> BrokerFuture<Vec<PublicUser>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
+    fn refresh_every(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// Several nodes on one Redis: pub/sub for events, keys with a time-to-live for presence.
 #[derive(Clone)]
 pub struct RedisBroker {
     pub node: String,
@@ -92,28 +153,46 @@ pub struct RedisBroker {
     presence_ttl: Duration,
 }
 
-impl Broker {
-    pub fn node(&self) -> &str {
-        match self {
-            Broker::InProcess => "local",
-            Broker::Redis(redis) => &redis.node,
-        }
+impl Broker for RedisBroker {
+    fn node(&self) -> &str {
+        &self.node
     }
 
-    pub fn is_clustered(&self) -> bool {
-        matches!(self, Broker::Redis(_))
+    fn is_clustered(&self) -> bool {
+        true
     }
 
-    /// Sends an event to the other nodes (in order; never waits, never fails the caller).
-    pub fn publish(&self, event: &ClusterEvent) {
-        if let Broker::Redis(redis) = self {
-            match serde_json::to_string(event) {
-                Ok(payload) => {
-                    let _ = redis.outgoing.send(payload);
-                }
-                Err(e) => tracing::error!(error = %e, "a cluster event did not serialize"),
+    fn publish(&self, event: &ClusterEvent) {
+        match serde_json::to_string(event) {
+            Ok(payload) => {
+                let _ = self.outgoing.send(payload);
             }
+            Err(e) => tracing::error!(error = %e, "a cluster event did not serialize"),
         }
+    }
+
+    fn presence_join(&self, room_id: i64, user: PublicUser) -> BrokerFuture<bool> {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.claim(room_id, &user).await?) })
+    }
+
+    fn presence_leave(&self, room_id: i64, user_id: i64) -> BrokerFuture<bool> {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.release(room_id, user_id).await?) })
+    }
+
+    fn presence_refresh(&self, claims: Vec<(i64, PublicUser)>) -> BrokerFuture<()> {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.renew(&claims).await?) })
+    }
+
+    fn presence_online(&self, room_id: i64) -> BrokerFuture<Vec<PublicUser>> {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.online(room_id).await?) })
+    }
+
+    fn refresh_every(&self) -> Option<Duration> {
+        Some(self.renewal_period())
     }
 }
 
@@ -123,7 +202,7 @@ pub async fn connect_redis(
     url: &str,
     node: String,
     presence_ttl: Duration,
-) -> Result<(Broker, mpsc::UnboundedReceiver<ClusterEvent>), String> {
+) -> Result<(Arc<dyn Broker>, mpsc::UnboundedReceiver<ClusterEvent>), String> {
     let client = redis::Client::open(url).map_err(|e| format!("bad redis_url: {e}"))?;
     let commands =
         ConnectionManager::new(client.clone()).await.map_err(|e| format!("cannot connect to Redis at {url}: {e}"))?;
@@ -135,7 +214,8 @@ pub async fn connect_redis(
 
     let (outgoing, queue) = mpsc::unbounded_channel::<String>();
     actix_web::rt::spawn(run_publisher(commands.clone(), queue));
-    Ok((Broker::Redis(RedisBroker { node, commands, outgoing, presence_ttl }), events_rx))
+    let broker: Arc<dyn Broker> = Arc::new(RedisBroker { node, commands, outgoing, presence_ttl });
+    Ok((broker, events_rx))
 }
 
 async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
@@ -263,7 +343,7 @@ impl RedisBroker {
     }
 
     /// Claims the user online in the room from this node; true when nobody had them.
-    pub async fn presence_join(&self, room_id: i64, user: &PublicUser) -> redis::RedisResult<bool> {
+    async fn claim(&self, room_id: i64, user: &PublicUser) -> redis::RedisResult<bool> {
         let mut conn = self.commands.clone();
         let came: i64 = redis::Script::new(JOIN)
             .key(user_key(room_id, user.id))
@@ -280,7 +360,7 @@ impl RedisBroker {
     }
 
     /// Drops this node's claim; true when nobody has the user online there any more.
-    pub async fn presence_leave(&self, room_id: i64, user_id: i64) -> redis::RedisResult<bool> {
+    async fn release(&self, room_id: i64, user_id: i64) -> redis::RedisResult<bool> {
         let mut conn = self.commands.clone();
         let gone: i64 = redis::Script::new(LEAVE)
             .key(user_key(room_id, user_id))
@@ -294,7 +374,7 @@ impl RedisBroker {
     }
 
     /// Renews this node's claims (room, user) in one round trip.
-    pub async fn presence_refresh(&self, claims: &[(i64, PublicUser)]) -> redis::RedisResult<()> {
+    async fn renew(&self, claims: &[(i64, PublicUser)]) -> redis::RedisResult<()> {
         if claims.is_empty() {
             return Ok(());
         }
@@ -316,7 +396,7 @@ impl RedisBroker {
     }
 
     /// Everyone online in the room on any live node.
-    pub async fn presence_online(&self, room_id: i64) -> redis::RedisResult<Vec<PublicUser>> {
+    async fn online(&self, room_id: i64) -> redis::RedisResult<Vec<PublicUser>> {
         let mut conn = self.commands.clone();
         let flat: Vec<String> = redis::Script::new(ONLINE)
             .key(room_key(room_id))
@@ -331,7 +411,7 @@ impl RedisBroker {
     }
 
     /// How often claims are renewed: well within their time-to-live.
-    pub fn refresh_every(&self) -> Duration {
+    fn renewal_period(&self) -> Duration {
         (self.presence_ttl / 3).max(Duration::from_millis(200))
     }
 }

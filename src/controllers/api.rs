@@ -217,7 +217,13 @@ pub async fn list_messages(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostMessageRequest {
     /// Up to `max_text_chars` characters (4000 by default) after trimming; not blank.
-    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
+    /// The pattern is "at least one character that trimming keeps" (Unicode White_Space,
+    /// as Rust trims, which is not quite JavaScript's `\s`).
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = "[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub text: String,
     /// The sender's id for this message: a retry with the same id is stored once.
     /// Generated when absent.

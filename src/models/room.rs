@@ -1,20 +1,64 @@
 use chrono::NaiveDateTime;
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
 use diesel::prelude::*;
+use diesel::serialize::{self, ToSql};
+use diesel::sql_types::Text;
 use serde::Serialize;
 
 use super::schema::{room_members, rooms, users};
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
 
-pub const PUBLIC: &str = "public";
-pub const DIRECT: &str = "direct";
+/// What kind of room: stored as its name (`public`, `direct`) in `rooms.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, AsExpression, FromSqlRow, utoipa::ToSchema)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomKind {
+    /// Anybody may read and post.
+    Public,
+    /// Two people's private room: to anyone else it does not exist.
+    Direct,
+}
+
+impl RoomKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Public => "public",
+            RoomKind::Direct => "direct",
+        }
+    }
+}
+
+impl<DB: Backend> FromSql<Text, DB> for RoomKind
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        match String::from_sql(bytes)?.as_str() {
+            "public" => Ok(RoomKind::Public),
+            "direct" => Ok(RoomKind::Direct),
+            other => Err(format!("unknown room kind {other:?}").into()),
+        }
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for RoomKind
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut serialize::Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rooms)]
 pub struct Room {
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: RoomKind,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub last_message_id: i64,
@@ -24,9 +68,7 @@ pub struct Room {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoomSummary {
     pub name: String,
-    /// `public` or `direct`.
-    #[schema(example = "public")]
-    pub kind: String,
+    pub kind: RoomKind,
     /// What to call the room: its name, or for a direct room the other person's nickname.
     pub title: String,
     pub unread: i64,
@@ -35,7 +77,7 @@ pub struct RoomSummary {
 
 impl Room {
     pub fn is_direct(&self) -> bool {
-        self.kind == DIRECT
+        self.kind == RoomKind::Direct
     }
 
     pub fn find_by_name(conn: &mut DbConn, name: &str) -> DbResult<Option<Room>> {
@@ -44,7 +86,7 @@ impl Room {
     }
 
     /// Creates a room; `Ok(None)` when the name is taken (the unique key decides).
-    pub fn create(conn: &mut DbConn, name: &str, kind: &str, created_by: i64) -> DbResult<Option<Room>> {
+    pub fn create(conn: &mut DbConn, name: &str, kind: RoomKind, created_by: i64) -> DbResult<Option<Room>> {
         let created_at = super::now();
         let values = (
             rooms::name.eq(name),
@@ -67,7 +109,7 @@ impl Room {
             Ok(id) => Ok(Some(Room {
                 id,
                 name: name.to_owned(),
-                kind: kind.to_owned(),
+                kind,
                 created_by: Some(created_by),
                 created_at,
                 last_message_id: 0,
@@ -106,7 +148,7 @@ impl Room {
         let created_at = super::now();
         let room_values = (
             rooms::name.eq(&name),
-            rooms::kind.eq(DIRECT),
+            rooms::kind.eq(RoomKind::Direct),
             rooms::created_by.eq(Some(a)),
             rooms::created_at.eq(created_at),
             rooms::last_message_id.eq(0i64),
@@ -144,7 +186,7 @@ impl Room {
         );
         match inserted {
             Ok(id) => Ok((
-                Room { id, name, kind: DIRECT.to_owned(), created_by: Some(a), created_at, last_message_id: 0 },
+                Room { id, name, kind: RoomKind::Direct, created_by: Some(a), created_at, last_message_id: 0 },
                 true,
             )),
             Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
@@ -158,13 +200,13 @@ impl Room {
     /// Every public room and the user's direct rooms, each with the user's unread count.
     pub fn list_for(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<RoomSummary>> {
         let public: Vec<Room> = db_run!(conn, |c| rooms::table
-            .filter(rooms::kind.eq(PUBLIC))
+            .filter(rooms::kind.eq(RoomKind::Public))
             .order(rooms::id.asc())
             .select(Room::as_select())
             .load(c))?;
         let direct: Vec<Room> = db_run!(conn, |c| rooms::table
             .inner_join(room_members::table.on(room_members::room_id.eq(rooms::id)))
-            .filter(rooms::kind.eq(DIRECT))
+            .filter(rooms::kind.eq(RoomKind::Direct))
             .filter(room_members::user_id.eq(user_id))
             .order(rooms::id.asc())
             .select(Room::as_select())
@@ -216,13 +258,7 @@ impl Room {
     }
 
     pub fn summary(&self, title: String, unread: i64) -> RoomSummary {
-        RoomSummary {
-            name: self.name.clone(),
-            kind: self.kind.clone(),
-            title,
-            unread,
-            last_message_id: self.last_message_id,
-        }
+        RoomSummary { name: self.name.clone(), kind: self.kind, title, unread, last_message_id: self.last_message_id }
     }
 }
 

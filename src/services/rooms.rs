@@ -4,7 +4,7 @@
 
 use crate::auth::CurrentUser;
 use crate::errors::AppError;
-use crate::models::room::{Refusal, Room, PUBLIC};
+use crate::models::room::{Refusal, Room, RoomKind};
 use crate::models::user::User;
 use crate::models::validate;
 use crate::state::AppState;
@@ -24,7 +24,7 @@ pub async fn create_room(state: &AppState, name: &str, user: &CurrentUser) -> Re
     let (name, user_id) = (name.to_owned(), user.id);
     state
         .db
-        .run(move |c| Room::create(c, &name, PUBLIC, user_id))
+        .run(move |c| Room::create(c, &name, RoomKind::Public, user_id))
         .await?
         .ok_or_else(|| AppError::Conflict("a room with this name already exists".into()))
 }

@@ -8,18 +8,19 @@ use actix::prelude::*;
 
 use super::sequence::Chained;
 use super::RoomHub;
-use crate::chat::broker::{Broker, ClusterEvent};
+use crate::chat::broker::ClusterEvent;
 use crate::chat::protocol::{self, Frame, MessageFrame};
 use crate::models::user::PublicUser;
 
 impl RoomHub {
     /// A user's first connection in a room on this node went live.
     pub(crate) fn came_online_here(&mut self, ctx: &mut Context<Self>, room_id: i64, user: PublicUser) {
-        let Broker::Redis(redis) = self.broker.clone() else {
+        if !self.broker.is_clustered() {
             return self.announce(room_id, &user, true);
-        };
+        }
+        let broker = self.broker.clone();
         let room = self.room_name(room_id);
-        async move { redis.presence_join(room_id, &user).await.map(|first| (first, user)) }
+        async move { broker.presence_join(room_id, user.clone()).await.map(|first| (first, user)) }
             .into_actor(self)
             .map(move |result, hub, _| match result {
                 Ok((true, user)) => {
@@ -43,11 +44,12 @@ impl RoomHub {
 
     /// A user's last connection in a room on this node went away.
     pub(crate) fn went_offline_here(&mut self, ctx: &mut Context<Self>, room_id: i64, user: PublicUser) {
-        let Broker::Redis(redis) = self.broker.clone() else {
+        if !self.broker.is_clustered() {
             return self.announce(room_id, &user, false);
-        };
+        }
+        let broker = self.broker.clone();
         let room = self.room_name(room_id);
-        async move { redis.presence_leave(room_id, user.id).await.map(|gone| (gone, user)) }
+        async move { broker.presence_leave(room_id, user.id).await.map(|gone| (gone, user)) }
             .into_actor(self)
             .map(move |result, hub, _| match result {
                 Ok((true, user)) => {
@@ -110,7 +112,10 @@ impl RoomHub {
     /// cluster's view: a node that died leaves claims that expire, and its users go
     /// offline here within the claims' time-to-live.
     pub(crate) fn refresh_presence(&mut self, ctx: &mut Context<Self>) {
-        let Broker::Redis(redis) = self.broker.clone() else { return };
+        if !self.broker.is_clustered() {
+            return;
+        }
+        let broker = self.broker.clone();
         let claims: Vec<(i64, PublicUser)> = self
             .rooms
             .iter()
@@ -118,12 +123,12 @@ impl RoomHub {
             .collect();
         let room_ids: Vec<i64> = self.rooms.keys().copied().collect();
         async move {
-            if let Err(e) = redis.presence_refresh(&claims).await {
+            if let Err(e) = broker.presence_refresh(claims).await {
                 tracing::warn!(error = %e, "renewing presence claims failed");
             }
             let mut views = Vec::with_capacity(room_ids.len());
             for room_id in room_ids {
-                if let Ok(online) = redis.presence_online(room_id).await {
+                if let Ok(online) = broker.presence_online(room_id).await {
                     views.push((room_id, online));
                 }
             }
@@ -157,8 +162,11 @@ impl RoomHub {
     /// that does not answer holds them up no longer than the connection manager's
     /// response timeout (500 ms).
     pub(crate) fn load_remote_presence(&mut self, ctx: &mut Context<Self>, room_id: i64) {
-        let Broker::Redis(redis) = self.broker.clone() else { return };
-        async move { redis.presence_online(room_id).await }
+        if !self.broker.is_clustered() {
+            return;
+        }
+        let broker = self.broker.clone();
+        async move { broker.presence_online(room_id).await }
             .into_actor(self)
             .map(move |result, hub, _| {
                 match result {

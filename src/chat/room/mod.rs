@@ -151,7 +151,7 @@ pub struct Ticket {
 pub struct RoomHub {
     db: Db,
     limits: Limits,
-    broker: Broker,
+    broker: Arc<dyn Broker>,
     /// Events from other nodes, until the actor starts reading them.
     cluster_events: Option<tokio::sync::mpsc::UnboundedReceiver<ClusterEvent>>,
     sequence: Sequencer,
@@ -175,7 +175,7 @@ impl RoomHub {
     pub fn new(
         db: Db,
         limits: Limits,
-        broker: Broker,
+        broker: Arc<dyn Broker>,
         sequence_top: i64,
         cluster_events: Option<tokio::sync::mpsc::UnboundedReceiver<ClusterEvent>>,
     ) -> Self {
@@ -288,8 +288,8 @@ impl Actor for RoomHub {
         if let Some(mut events) = self.cluster_events.take() {
             ctx.add_stream(futures_util::stream::poll_fn(move |cx| events.poll_recv(cx)));
         }
-        if let Broker::Redis(redis) = &self.broker {
-            ctx.run_interval(redis.refresh_every(), |hub, ctx| hub.refresh_presence(ctx));
+        if let Some(every) = self.broker.refresh_every() {
+            ctx.run_interval(every, |hub, ctx| hub.refresh_presence(ctx));
             // Pub/sub is the fast path, not the guarantee: compare with the database.
             ctx.run_interval(CHAIN_SWEEP, |hub, ctx| hub.sweep(ctx));
         }

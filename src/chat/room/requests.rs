@@ -55,95 +55,101 @@ impl RoomHub {
         }
         match request {
             Request::Join { room, since } => self.join(ctx, conn, room, since),
-            Request::Leave { room } => match self.joined_room(conn, &room) {
-                Some(room_id) => {
-                    if let Some(c) = self.connections.get_mut(&conn) {
-                        c.rooms.remove(room.as_str());
-                        c.last_typing.remove(&room_id);
-                    }
-                    self.unsubscribe(conn, room_id);
-                }
-                None => self.refuse_not_joined(ctx, conn, room, None),
-            },
-            Request::Send { room, text, client_id } => {
-                let Some(room_id) = self.joined_room(conn, &room) else {
-                    return self.refuse_not_joined(ctx, conn, room, Some(client_id));
-                };
-                let (user, room_name) = {
-                    let c = &self.connections[&conn];
-                    (
-                        c.user.clone(),
-                        self.rooms.get(&room_id).map_or_else(|| Arc::from(room.as_str()), |r| r.info.name.clone()),
-                    )
-                };
-                let waiter = Waiter::Connection { conn, room: room_name, client_id: client_id.clone() };
-                let message = NewMessage { room_id, user_id: user.id, nickname: user.nickname, body: text, client_id };
-                self.submit(message, waiter);
-            }
-            Request::Typing { room } => {
-                let Some(room_id) = self.joined_room(conn, &room) else {
-                    return self.refuse_not_joined(ctx, conn, room, None);
-                };
-                let Some(c) = self.connections.get_mut(&conn) else { return };
-                let now = Instant::now();
-                if c.last_typing.get(&room_id).is_some_and(|t| now.duration_since(*t) < TYPING_EVERY) {
-                    return;
-                }
-                c.last_typing.insert(room_id, now);
-                let user = c.user.clone();
-                let too_big = self
-                    .rooms
-                    .get(&room_id)
-                    .is_none_or(|r| r.online.len() + r.remote_online.len() > self.limits.presence_room_max);
-                if !too_big {
-                    self.broadcast_except_user(room_id, user.id, Frame::plain(protocol::typing_frame(&room, &user)));
-                    let node = self.broker.node().to_owned();
-                    self.publish(ClusterEvent::Typing { node, room_id, room, user });
-                }
-            }
-            Request::History { room, before, limit } => {
-                let Some(room_id) = self.joined_room(conn, &room) else {
-                    return self.refuse_not_joined(ctx, conn, room, None);
-                };
-                let page = before.map_or(Page::Latest, Page::Before);
-                self.spawn_db(
-                    ctx,
-                    move |db| db.get().and_then(|mut c| Message::page(&mut c, room_id, page, limit)),
-                    move |hub, _, result| match result {
-                        Ok((messages, has_more)) => {
-                            let frame = protocol::history_frame(&room, &messages, has_more);
-                            hub.send_to(conn, Frame::plain(frame));
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "reading history failed");
-                            hub.send_error(conn, FrameError::unavailable().in_room(&room));
-                        }
-                    },
-                );
-            }
-            Request::Read { room, message_id } => {
-                let Some(room_id) = self.joined_room(conn, &room) else {
-                    return self.refuse_not_joined(ctx, conn, room, None);
-                };
-                let user_id = self.connections[&conn].user.id;
-                self.spawn_db(
-                    ctx,
-                    move |db| db.get().and_then(|mut c| RoomMember::mark_read(&mut c, room_id, user_id, message_id)),
-                    move |hub, _, result| match result {
-                        Ok(Some(message_id)) => {
-                            hub.tell_devices(user_id, Some(conn), &room, message_id);
-                            let node = hub.broker.node().to_owned();
-                            hub.publish(ClusterEvent::Read { node, user_id, room, message_id });
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::error!(error = %e, "moving a read marker failed");
-                            hub.send_error(conn, FrameError::unavailable().in_room(&room));
-                        }
-                    },
-                );
-            }
+            Request::Leave { room } => self.leave(ctx, conn, room),
+            Request::Send { room, text, client_id } => self.send(ctx, conn, room, text, client_id),
+            Request::Typing { room } => self.typing(ctx, conn, room),
+            Request::History { room, before, limit } => self.history(ctx, conn, room, before, limit),
+            Request::Read { room, message_id } => self.read(ctx, conn, room, message_id),
         }
+    }
+
+    fn leave(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String) {
+        let Some(room_id) = self.joined_room(conn, &room) else {
+            return self.refuse_not_joined(ctx, conn, room, None);
+        };
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.rooms.remove(room.as_str());
+            c.last_typing.remove(&room_id);
+        }
+        self.unsubscribe(conn, room_id);
+    }
+
+    /// A send goes to the writer; its sender hears back once it is stored.
+    fn send(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, text: String, client_id: String) {
+        let Some(room_id) = self.joined_room(conn, &room) else {
+            return self.refuse_not_joined(ctx, conn, room, Some(client_id));
+        };
+        let user = self.connections[&conn].user.clone();
+        let room_name = self.rooms.get(&room_id).map_or_else(|| Arc::from(room.as_str()), |r| r.info.name.clone());
+        let waiter = Waiter::Connection { conn, room: room_name, client_id: client_id.clone() };
+        let message = NewMessage { room_id, user_id: user.id, nickname: user.nickname, body: text, client_id };
+        self.submit(message, waiter);
+    }
+
+    fn typing(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String) {
+        let Some(room_id) = self.joined_room(conn, &room) else {
+            return self.refuse_not_joined(ctx, conn, room, None);
+        };
+        let Some(c) = self.connections.get_mut(&conn) else { return };
+        let now = Instant::now();
+        if c.last_typing.get(&room_id).is_some_and(|t| now.duration_since(*t) < TYPING_EVERY) {
+            return;
+        }
+        c.last_typing.insert(room_id, now);
+        let user = c.user.clone();
+        let too_big = self
+            .rooms
+            .get(&room_id)
+            .is_none_or(|r| r.online.len() + r.remote_online.len() > self.limits.presence_room_max);
+        if !too_big {
+            self.broadcast_except_user(room_id, user.id, Frame::plain(protocol::typing_frame(&room, &user)));
+            let node = self.broker.node().to_owned();
+            self.publish(ClusterEvent::Typing { node, room_id, room, user });
+        }
+    }
+
+    fn history(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, before: Option<i64>, limit: usize) {
+        let Some(room_id) = self.joined_room(conn, &room) else {
+            return self.refuse_not_joined(ctx, conn, room, None);
+        };
+        let page = before.map_or(Page::Latest, Page::Before);
+        self.spawn_db(
+            ctx,
+            move |db| db.get().and_then(|mut c| Message::page(&mut c, room_id, page, limit)),
+            move |hub, _, result| match result {
+                Ok((messages, has_more)) => {
+                    let frame = protocol::history_frame(&room, &messages, has_more);
+                    hub.send_to(conn, Frame::plain(frame));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reading history failed");
+                    hub.send_error(conn, FrameError::unavailable().in_room(&room));
+                }
+            },
+        );
+    }
+
+    fn read(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, message_id: i64) {
+        let Some(room_id) = self.joined_room(conn, &room) else {
+            return self.refuse_not_joined(ctx, conn, room, None);
+        };
+        let user_id = self.connections[&conn].user.id;
+        self.spawn_db(
+            ctx,
+            move |db| db.get().and_then(|mut c| RoomMember::mark_read(&mut c, room_id, user_id, message_id)),
+            move |hub, _, result| match result {
+                Ok(Some(message_id)) => {
+                    hub.tell_devices(user_id, Some(conn), &room, message_id);
+                    let node = hub.broker.node().to_owned();
+                    hub.publish(ClusterEvent::Read { node, user_id, room, message_id });
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "moving a read marker failed");
+                    hub.send_error(conn, FrameError::unavailable().in_room(&room));
+                }
+            },
+        );
     }
 
     /// Closes this node's connections of a login that ended.
