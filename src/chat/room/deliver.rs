@@ -6,9 +6,15 @@ use super::*;
 impl RoomHub {
     // ---- leaving ----
 
-    /// Removes a connection from a room, announcing its user offline when it was
-    /// their last connection there.
+    /// Removes a connection from a room, on both sides of the relation (the
+    /// connection's rooms and the room's subscribers: only this and `begin_loading`
+    /// change them), announcing its user offline when it was their last connection
+    /// there.
     pub(super) fn unsubscribe(&mut self, conn: ConnId, room_id: i64) {
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.rooms.retain(|_, joined| *joined != room_id);
+            c.last_typing.remove(&room_id);
+        }
         let Some(room) = self.rooms.get_mut(&room_id) else { return };
         let Some(subscriber) = room.subscribers.remove(&conn) else { return };
         let mut offline = None;

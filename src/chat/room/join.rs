@@ -62,7 +62,9 @@ impl RoomHub {
     }
 
     /// Registers a connection in a room as loading: live message frames for it wait in
-    /// a buffer until its history has been read. Returns false if it is gone.
+    /// a buffer until its history has been read. Returns false if it is gone. With
+    /// `unsubscribe`, the only place that changes the connection↔room relation (kept on
+    /// both sides: the connection's rooms by name, the room's subscribers).
     pub(super) fn begin_loading(&mut self, conn: ConnId, info: &RoomInfo, generation: u64) -> bool {
         let Some(connection) = self.connections.get_mut(&conn) else { return false };
         let user_id = connection.user.id;
@@ -104,11 +106,7 @@ impl RoomHub {
 
     /// Gives up a join whose history could not be read.
     pub(super) fn abort_loading(&mut self, conn: ConnId, room_id: i64) {
-        let name = self.rooms.get(&room_id).map(|r| r.info.name.clone());
         self.unsubscribe(conn, room_id);
-        if let (Some(c), Some(name)) = (self.connections.get_mut(&conn), name) {
-            c.rooms.remove(&name);
-        }
     }
 
     /// Turns a loading subscription live: counts its user online (announcing them if

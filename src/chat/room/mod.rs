@@ -82,7 +82,8 @@ struct Connection {
     user: PublicUser,
     login_id: String,
     outbox: Outbox,
-    /// Rooms this connection joined, by name.
+    /// Rooms this connection joined, by name (the other side of `RoomState.subscribers`;
+    /// both change only in `begin_loading` and `unsubscribe`).
     rooms: HashMap<Arc<str>, i64>,
     last_typing: HashMap<i64, Instant>,
     /// While a room this connection joins is looked up in the database, its next

@@ -67,10 +67,6 @@ impl RoomHub {
         let Some(room_id) = self.joined_room(conn, &room) else {
             return self.refuse_not_joined(ctx, conn, room, None);
         };
-        if let Some(c) = self.connections.get_mut(&conn) {
-            c.rooms.remove(room.as_str());
-            c.last_typing.remove(&room_id);
-        }
         self.unsubscribe(conn, room_id);
     }
 
