@@ -1,4 +1,6 @@
-// The chat page: one WebSocket, one room. No framework, no build step.
+// The chat page: one WebSocket, one room. No framework, no build step: ES modules,
+// this one for the view and what the frames do to it, chat-connection.js for the
+// socket and its reconnection, chat-outbox.js for what was typed and not yet stored.
 //
 // Promises it keeps: a message shows as pending until the server acknowledges it
 // (stored), and goes again with the same client_id after a drop or a refusal that may
@@ -7,7 +9,8 @@
 // the reason; after a dropped connection it reconnects with backoff and rejoins with
 // `since` = the last id seen; every message is shown once (de-duplicated by id); text
 // goes in with textContent, never as HTML.
-import { CLOSE_LOGGED_OUT, Outbox, reconnectDelay } from "./chat-outbox.js";
+import { Connection } from "./chat-connection.js";
+import { Outbox } from "./chat-outbox.js";
 
 function main() {
   const root = document.getElementById("chat");
@@ -49,13 +52,9 @@ function main() {
   let oldestId = null; // the lowest id shown: where older history continues
   let hasOlder = true;
   let loadingOlder = false;
-  let socket = null;
   let joined = false;
-  let attempt = 0;
   let everJoined = false;
   let countdown = null; // ticks the "reconnecting in" seconds
-  let retry = null; // the next reconnection attempt
-  let leaving = false; // the page is being left: no reconnecting
   let unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
   let lastTypingSent = 0;
   let readSent = lastRead;
@@ -68,31 +67,27 @@ function main() {
     el.status.textContent = text;
   }
 
-  function connect() {
-    clearInterval(countdown);
-    clearTimeout(retry);
-    setStatus("connecting", attempt === 0 ? "Connecting…" : "Reconnecting…");
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws`);
-    socket.addEventListener("open", () => {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const connection = new Connection(`${scheme}://${location.host}/ws`, {
+    onConnecting(attempt) {
+      clearInterval(countdown);
+      setStatus("connecting", attempt === 0 ? "Connecting…" : "Reconnecting…");
+    },
+    onOpen() {
       const join = { type: "join", room };
       if (lastId > 0) join.since = lastId;
-      socket.send(JSON.stringify(join));
-    });
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (_) { return; }
-      handle(frame);
-    });
-    socket.addEventListener("close", (event) => {
+      connection.send(join);
+    },
+    onFrame: handle,
+    onClose() {
       joined = false;
-      socket = null;
       // What was in flight goes again after the rejoin; until then it waits.
       for (const p of outbox.connectionLost()) note(p, "waiting for the connection…");
-      if (leaving) return;
-      if (event.code === CLOSE_LOGGED_OUT) return location.assign("/login");
-      attempt += 1;
-      const delay = reconnectDelay(attempt);
+    },
+    onLoggedOut() {
+      location.assign("/login");
+    },
+    onRetry(delay, attempt) {
       // The seconds count down on screen only: a screen reader hears the state once.
       const at = Date.now() + delay;
       setStatus("offline", "Offline. Reconnecting");
@@ -104,10 +99,9 @@ function main() {
       };
       tick();
       countdown = setInterval(tick, 1000);
-      retry = setTimeout(connect, delay);
       if (attempt >= 2) checkSession();
-    });
-  }
+    },
+  });
 
   // A socket that keeps failing may mean the login ended (the upgrade gets 401).
   async function checkSession() {
@@ -120,11 +114,7 @@ function main() {
   }
 
   function sendFrame(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN && joined) {
-      socket.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
+    return joined && connection.send(frame);
   }
 
   // ---- frames ----
@@ -142,7 +132,7 @@ function main() {
 
   function onJoined(frame) {
     joined = true;
-    attempt = 0;
+    connection.established();
     clearInterval(countdown);
     setStatus("online", everJoined ? "Back online" : "Online");
     if (everJoined) setTimeout(() => { if (joined) setStatus("online", "Online"); }, 3000);
@@ -621,21 +611,18 @@ function main() {
     if (event.key === "Escape" && el.membersPanel.classList.contains("open")) showMembers(false);
   });
   document.addEventListener("visibilitychange", seen);
-  window.addEventListener("online", () => { if (!socket && !leaving) { attempt = 0; connect(); } });
+  window.addEventListener("online", () => connection.retryNow());
   // Leaving the page ends the connection at once, so the others see us go even when the
   // browser keeps the page for its Back button; coming back that way reconnects.
   window.addEventListener("pagehide", () => {
-    leaving = true;
-    if (socket) socket.close(1000, "page closed");
+    connection.leave();
   });
   window.addEventListener("pageshow", (event) => {
     if (!event.persisted) return;
-    leaving = false;
-    attempt = 0;
-    if (!socket) connect();
+    connection.resume();
   });
 
-  connect();
+  connection.connect();
   el.draft.focus();
 }
 

@@ -25,11 +25,17 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/chat.js"),
     },
-    // An ES module that chat.js imports: the outbox, tested on its own in tests/js/.
+    // ES modules that chat.js imports: the outbox (tested on its own in tests/js/) and
+    // the WebSocket connection.
     Asset {
         name: "chat-outbox.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/chat-outbox.js"),
+    },
+    Asset {
+        name: "chat-connection.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-connection.js"),
     },
 ];
 
