@@ -288,6 +288,23 @@ async fn the_api_describes_itself_and_answers_other_methods_with_405() {
 }
 
 #[tokio::test]
+async fn an_empty_body_needs_no_content_type() {
+    let server = TestServer::start();
+    let user = server.user().await;
+    // Where a body is needed, its absence is the error, not the missing Content-Type.
+    let response = user.http.post(user.url("/api/rooms/lobby/read")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+    // A body that is there still needs its JSON Content-Type.
+    let response = user.http.post(user.url("/api/rooms/lobby/read")).body(r#"{"message_id":1}"#).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A route that takes no body takes an empty one without a Content-Type.
+    let response = user.http.delete(user.url("/api/session")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
 async fn a_read_marker_may_be_written_as_a_whole_float() {
     let server = TestServer::start();
     let user = server.user().await;

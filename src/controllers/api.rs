@@ -91,9 +91,14 @@ pub async fn me(user: CurrentUser) -> HttpResponse {
 
 /// Turns the extractors' own refusals into docs/protocol.md's JSON errors.
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(|err, _req| {
+    web::JsonConfig::default().limit(limit).error_handler(|err, req| {
         use actix_web::error::JsonPayloadError;
         match err {
+            // An empty body needs no Content-Type (docs/protocol.md): where the route
+            // wants one, the body is what is missing.
+            JsonPayloadError::ContentType if has_empty_body(req) => {
+                AppError::BadRequest("this request needs a JSON body".into())
+            }
             JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
             JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
                 AppError::TooLarge("the request body is too large".into())
@@ -102,6 +107,15 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         }
         .into()
     })
+}
+
+/// No body at all: no `Content-Length` (and no chunked body), or a length of 0.
+fn has_empty_body(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    if headers.contains_key(actix_web::http::header::TRANSFER_ENCODING) {
+        return false;
+    }
+    headers.get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == "0")
 }
 
 pub fn query_config() -> web::QueryConfig {
