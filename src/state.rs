@@ -52,11 +52,18 @@ impl AppState {
         client_behind_proxies(peer, &hops, &self.trusted_proxies).to_string()
     }
 
+    /// The client's address when per-address quotas apply to it: loopback is this host
+    /// (a local reverse proxy that is not trusted to name its clients, a load test),
+    /// where one quota for everybody would lock every newcomer out.
+    pub fn quota_addr(&self, req: &HttpRequest) -> Option<String> {
+        let addr = self.client_addr(req);
+        addr.parse::<IpAddr>().is_ok_and(|ip| !ip.is_loopback()).then_some(addr)
+    }
+
     /// Takes one of the user's and the address's open-socket slots, or refuses with 429
     /// before the upgrade; the slot is given back when the returned guard drops.
     pub fn open_socket(&self, req: &HttpRequest, user_id: i64) -> Result<SocketSlot, AppError> {
-        let addr = self.client_addr(req);
-        self.sockets.take(user_id, addr, self.limits.sockets_per_user, self.limits.sockets_per_addr)
+        self.sockets.take(user_id, self.quota_addr(req), self.limits.sockets_per_user, self.limits.sockets_per_addr)
     }
 }
 
@@ -97,10 +104,14 @@ struct SocketTally {
 }
 
 impl SocketCounts {
-    /// Loopback addresses (this host: a local reverse proxy not trusted to name its
-    /// clients, a load test) are counted per user only.
-    fn take(&self, user_id: i64, addr: String, per_user: usize, per_addr: usize) -> Result<SocketSlot, AppError> {
-        let addr = addr.parse::<IpAddr>().is_ok_and(|ip| !ip.is_loopback()).then_some(addr);
+    /// `addr` is `None` for a client counted per user only (see `AppState::quota_addr`).
+    fn take(
+        &self,
+        user_id: i64,
+        addr: Option<String>,
+        per_user: usize,
+        per_addr: usize,
+    ) -> Result<SocketSlot, AppError> {
         let mut tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let user_open = tally.by_user.get(&user_id).copied().unwrap_or(0);
         let addr_open = addr.as_ref().and_then(|a| tally.by_addr.get(a)).copied().unwrap_or(0);

@@ -37,14 +37,7 @@ impl LoginThrottle {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let wait = [(&attempt.phone, self.per_phone), (&attempt.addr, self.per_addr)]
             .into_iter()
-            .filter_map(|(key, limit)| {
-                let times = failures.by_key.get_mut(key)?;
-                prune(times, now, self.window);
-                (times.len() >= limit).then(|| {
-                    let oldest = times.front().copied().unwrap_or(now);
-                    (self.window.saturating_sub(now - oldest).as_secs()).max(1)
-                })
-            })
+            .filter_map(|(key, limit)| wait_if_full(failures.by_key.get_mut(key)?, now, self.window, limit))
             .max();
         if let Some(wait) = wait {
             return Err(wait);
@@ -55,11 +48,7 @@ impl LoginThrottle {
         failures.recorded_since_sweep += 1;
         if failures.recorded_since_sweep >= SWEEP_EVERY {
             failures.recorded_since_sweep = 0;
-            let window = self.window;
-            failures.by_key.retain(|_, times| {
-                prune(times, now, window);
-                !times.is_empty()
-            });
+            sweep(&mut failures.by_key, now, self.window);
         }
         Ok(attempt)
     }
@@ -115,16 +104,11 @@ impl AddressQuota {
         let mut by_addr = self.by_addr.lock().unwrap_or_else(|e| e.into_inner());
         let window = self.window;
         if by_addr.len() >= SWEEP_EVERY {
-            by_addr.retain(|_, times| {
-                prune(times, now, window);
-                !times.is_empty()
-            });
+            sweep(&mut by_addr, now, window);
         }
         let times = by_addr.entry(addr.to_owned()).or_default();
-        prune(times, now, window);
-        if times.len() >= self.limit {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Err(window.saturating_sub(now - oldest).as_secs().max(1));
+        if let Some(wait) = wait_if_full(times, now, window, self.limit) {
+            return Err(wait);
         }
         times.push_back(now);
         Ok(now)
@@ -142,6 +126,23 @@ fn phone_key(phone: &str) -> String {
 
 fn addr_key(addr: &str) -> String {
     format!("addr:{addr}")
+}
+
+/// Seconds until a slot frees up, when the window already holds `limit` events.
+fn wait_if_full(times: &mut VecDeque<Instant>, now: Instant, window: Duration, limit: usize) -> Option<u64> {
+    prune(times, now, window);
+    (times.len() >= limit).then(|| {
+        let oldest = times.front().copied().unwrap_or(now);
+        window.saturating_sub(now - oldest).as_secs().max(1)
+    })
+}
+
+/// Drops the keys whose events all left the window.
+fn sweep(by_key: &mut HashMap<String, VecDeque<Instant>>, now: Instant, window: Duration) {
+    by_key.retain(|_, times| {
+        prune(times, now, window);
+        !times.is_empty()
+    });
 }
 
 fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {

@@ -425,6 +425,10 @@ fn a_bad_configuration_ends_the_start_with_one_clear_line() {
         ("CHATROOM_DEFAULT_REGION", "XX", "default_region"),
         ("CHATROOM_LIMITS_SEND_RATE_PER_SEC", "fast", "SEND_RATE_PER_SEC"),
         ("CHATROOM_LIMITS_RESUME_CAP", "0", "resume_cap"),
+        ("CHATROOM_SQLITE_SYNCHRONOUS", "sometimes", "sqlite_synchronous"),
+        ("CHATROOM_TRUSTED_PROXIES", "10.0.0.0/8,not-an-address", "trusted_proxies"),
+        ("CHATROOM_METRICS_BIND", "everywhere", "metrics_bind"),
+        ("CHATROOM_LIMITS_DATABASE_TIMEOUT_SECS", "0", "database_timeout_secs"),
     ];
     for (key, value, expected) in cases {
         let mut env = vec![(key, value)];

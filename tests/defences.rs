@@ -97,6 +97,29 @@ async fn registrations_per_address_are_limited_by_the_rightmost_untrusted_hop() 
     assert_eq!(register_from(&server, "203.0.113.10").await, StatusCode::SEE_OTHER);
 }
 
+#[tokio::test]
+async fn a_refused_registration_does_not_count_against_the_address() {
+    let server = TestServer::start_with(&[
+        ("CHATROOM_TRUST_FORWARDED_FOR", "true"),
+        ("CHATROOM_LIMITS_REGISTRATIONS_PER_ADDR", "1"),
+    ]);
+    let taken = server.user().await;
+    let client = Client::new(&server);
+    let token = client.get("/register").await.csrf();
+    let form = [
+        ("phone", taken.phone.as_str()),
+        ("nickname", "someone-new"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+        ("csrf_token", token.as_str()),
+    ];
+    let refused = client.http.post(client.url("/register")).header("X-Forwarded-For", "203.0.113.7").form(&form);
+    assert_eq!(refused.send().await.unwrap().status(), StatusCode::CONFLICT);
+    // The address's one registration is still there to use.
+    assert_eq!(register_from(&server, "203.0.113.7").await, StatusCode::SEE_OTHER);
+    assert_eq!(register_from(&server, "203.0.113.7").await, StatusCode::TOO_MANY_REQUESTS);
+}
+
 // ---- nicknames ----
 
 #[tokio::test]

@@ -110,25 +110,18 @@ pub async fn register(
         return register_page(&session, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors);
     };
 
-    let addr = state.client_addr(&req);
-    // Loopback is this host: an operator's script, or a reverse proxy whose clients are
-    // not told apart (`trust_forwarded_for` off), where one quota for everybody would
-    // lock every newcomer out.
-    let quota = addr.parse::<std::net::IpAddr>().is_ok_and(|ip| !ip.is_loopback());
-    let reserved = if quota {
-        let at = state
-            .registrations
-            .reserve(&addr)
-            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-        Some(at)
-    } else {
-        None
+    let addr = state.quota_addr(&req);
+    let reserved = match &addr {
+        Some(addr) => Some(
+            state.registrations.reserve(addr).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?,
+        ),
+        None => None,
     };
     let skeleton = validate::nickname_skeleton(&nickname);
     let created = create_account(&state, phone, nickname, skeleton, form.password.clone()).await;
-    if let (Some(at), false) = (reserved, matches!(created, Ok(Ok(_)))) {
+    if let (Some(addr), Some(at), false) = (&addr, reserved, matches!(created, Ok(Ok(_)))) {
         // Only accounts made count against the address.
-        state.registrations.release(&addr, at);
+        state.registrations.release(addr, at);
     }
     match created? {
         Ok(user) => {

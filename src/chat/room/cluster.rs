@@ -82,8 +82,7 @@ impl RoomHub {
         if online {
             room.remote_online.remove(&user.id);
         }
-        let size = room.online.len() + room.remote_online.len();
-        if size > self.limits.presence_room_max {
+        if room.presence_quiet(self.limits.presence_room_max) {
             return;
         }
         let frame = protocol::presence_frame(&room.info.name, user, online);
@@ -101,8 +100,7 @@ impl RoomHub {
         } else {
             room.remote_online.remove(&user.id).is_some()
         };
-        let size = room.online.len() + room.remote_online.len();
-        if changed && size <= self.limits.presence_room_max {
+        if changed && !room.presence_quiet(self.limits.presence_room_max) {
             let frame = protocol::presence_frame(&room.info.name, &user, online);
             self.broadcast_except_user(room_id, user.id, Frame::plain(frame));
         }
@@ -182,6 +180,11 @@ impl RoomHub {
             .spawn(ctx);
     }
 
+    /// Whether typing notices go out in this room (it is served here and not too big).
+    pub(crate) fn typing_heard(&self, room_id: i64) -> bool {
+        self.rooms.get(&room_id).is_some_and(|r| !r.presence_quiet(self.limits.presence_room_max))
+    }
+
     pub(crate) fn publish(&self, event: ClusterEvent) {
         self.broker.publish(&event);
     }
@@ -201,11 +204,7 @@ impl StreamHandler<ClusterEvent> for RoomHub {
             }
             ClusterEvent::Presence { room_id, user, online, .. } => self.remote_presence(room_id, user, online),
             ClusterEvent::Typing { room_id, room, user, .. } => {
-                let too_big = self
-                    .rooms
-                    .get(&room_id)
-                    .is_none_or(|r| r.online.len() + r.remote_online.len() > self.limits.presence_room_max);
-                if !too_big {
+                if self.typing_heard(room_id) {
                     self.broadcast_except_user(room_id, user.id, Frame::plain(protocol::typing_frame(&room, &user)));
                 }
             }

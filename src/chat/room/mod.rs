@@ -131,6 +131,12 @@ struct ReadyJoin {
 }
 
 impl RoomState {
+    /// Rooms with more people online (here and elsewhere) than `limit` get no presence
+    /// or typing frames: thousands coming and going must not cost everyone a frame each.
+    fn presence_quiet(&self, limit: usize) -> bool {
+        self.online.len() + self.remote_online.len() > limit
+    }
+
     fn members(&self) -> Vec<PublicUser> {
         self.online.values().map(|(u, _)| u.clone()).chain(self.remote_online.values().cloned()).collect()
     }

@@ -93,11 +93,7 @@ impl RoomHub {
         }
         c.last_typing.insert(room_id, now);
         let user = c.user.clone();
-        let too_big = self
-            .rooms
-            .get(&room_id)
-            .is_none_or(|r| r.online.len() + r.remote_online.len() > self.limits.presence_room_max);
-        if !too_big {
+        if self.typing_heard(room_id) {
             self.broadcast_except_user(room_id, user.id, Frame::plain(protocol::typing_frame(&room, &user)));
             let node = self.broker.node().to_owned();
             self.publish(ClusterEvent::Typing { node, room_id, room, user });

@@ -19,11 +19,6 @@ impl<W> Default for Waiting<W> {
 }
 
 impl<W> Waiting<W> {
-    /// The ticket the next send will carry.
-    pub fn next_ticket(&self) -> u64 {
-        self.next_ticket
-    }
-
     /// Registers a waiter under the next ticket, until `deadline`.
     pub fn insert(&mut self, waiter: W, deadline: Instant) -> u64 {
         let ticket = self.next_ticket;

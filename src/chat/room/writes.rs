@@ -10,11 +10,13 @@ impl RoomHub {
             Waiter::Connection { room, .. } | Waiter::Http { room, .. } => room.clone(),
         };
         let deadline = Instant::now() + self.db.timeout();
-        let id = self.waiting.next_ticket();
+        let id = self.waiting.insert(waiter, deadline);
         if writer.submit(message, Ticket { id, room }, deadline).is_err() {
-            return self.answer_failure(waiter);
+            // The writer is gone: nothing will answer this ticket but us.
+            if let Some(waiter) = self.waiting.take(id) {
+                self.answer_failure(waiter);
+            }
         }
-        self.waiting.insert(waiter, deadline);
     }
 
     /// Answers `unavailable` to every sender whose message was not stored in time; the
