@@ -6,17 +6,16 @@ use super::*;
 impl RoomHub {
     // ---- leaving ----
 
-    /// Removes a connection from a room, on both sides of the relation (the
-    /// connection's rooms and the room's subscribers: only this and `begin_loading`
-    /// change them), announcing its user offline when it was their last connection
-    /// there.
+    /// Removes a connection from a room (with `begin_loading`, the only place that
+    /// changes the registry), announcing its user offline when it was their last
+    /// connection there.
     pub(super) fn unsubscribe(&mut self, conn: ConnId, room_id: i64) {
         if let Some(c) = self.connections.get_mut(&conn) {
-            c.rooms.retain(|_, joined| *joined != room_id);
             c.last_typing.remove(&room_id);
         }
+        let Some(removed) = self.registry.remove(conn, room_id) else { return };
         let Some(room) = self.rooms.get_mut(&room_id) else { return };
-        let Some(subscriber) = room.subscribers.remove(&conn) else { return };
+        let subscriber = removed.subscription;
         let mut offline = None;
         if subscriber.online {
             if let Some(entry) = room.online.get_mut(&subscriber.user_id) {
@@ -29,7 +28,7 @@ impl RoomHub {
         if let Some(user) = offline {
             self.presence_changed(room_id, user, false, false);
         }
-        if self.rooms.get(&room_id).is_some_and(|r| r.subscribers.is_empty()) {
+        if removed.room_emptied {
             self.rooms.remove(&room_id);
         }
     }
@@ -64,8 +63,8 @@ impl RoomHub {
                 self.by_user.remove(&connection.user.id);
             }
         }
-        for room_id in connection.rooms.values() {
-            self.unsubscribe(conn, *room_id);
+        for room_id in self.registry.rooms_of(conn) {
+            self.unsubscribe(conn, room_id);
         }
         metrics::gauge!("chat_connections").set(self.connections.len() as f64);
     }
@@ -82,13 +81,12 @@ impl RoomHub {
 
     /// Presence and typing: to every live connection in the room but the user's own.
     pub(super) fn broadcast_except_user(&mut self, room_id: i64, user_id: i64, frame: Frame) {
-        let Some(room) = self.rooms.get(&room_id) else { return };
         let batch: Batch = Arc::from([Arc::new(frame)]);
-        let targets: Vec<ConnId> = room
-            .subscribers
-            .iter()
+        let targets: Vec<ConnId> = self
+            .registry
+            .subscribers(room_id)
             .filter(|(_, s)| s.user_id != user_id && matches!(s.state, SubState::Live))
-            .map(|(conn, _)| *conn)
+            .map(|(conn, _)| conn)
             .collect();
         let mut slow = Vec::new();
         for conn in targets {
@@ -105,23 +103,22 @@ impl RoomHub {
 
     /// New messages of one room, in id order, to every connection in it.
     pub(super) fn fan_out(&mut self, room_id: i64, frames: Vec<Arc<Frame>>) {
-        let Some(room) = self.rooms.get_mut(&room_id) else { return };
         let first_id = frames.first().and_then(|f| f.message_id()).unwrap_or(0);
         let top_id = frames.last().and_then(|f| f.message_id()).unwrap_or(0);
         let batch: Batch = Arc::from(frames);
         // A join's buffer holds frames for the time one history read takes.
         let max_buffer = self.limits.outbox_capacity.saturating_mul(64);
         let mut slow = Vec::new();
-        for (conn, subscriber) in room.subscribers.iter_mut() {
+        for (conn, subscriber) in self.registry.subscribers_mut(room_id) {
             match &mut subscriber.state {
                 SubState::Loading { buffer, .. } => {
                     buffer.extend(batch.iter().cloned());
                     if buffer.len() > max_buffer {
-                        slow.push(*conn);
+                        slow.push(conn);
                     }
                 }
                 SubState::Live => {
-                    let Some(connection) = self.connections.get(conn) else { continue };
+                    let Some(connection) = self.connections.get(&conn) else { continue };
                     let pushed = if subscriber.last_sent < first_id {
                         connection.outbox.push(&batch)
                     } else {
@@ -138,7 +135,7 @@ impl RoomHub {
                     };
                     match pushed {
                         Ok(()) => subscriber.last_sent = subscriber.last_sent.max(top_id),
-                        Err(_) => slow.push(*conn),
+                        Err(_) => slow.push(conn),
                     }
                 }
             }

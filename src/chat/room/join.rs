@@ -63,22 +63,18 @@ impl RoomHub {
 
     /// Registers a connection in a room as loading: live message frames for it wait in
     /// a buffer until its history has been read. Returns false if it is gone. With
-    /// `unsubscribe`, the only place that changes the connection↔room relation (kept on
-    /// both sides: the connection's rooms by name, the room's subscribers).
+    /// `unsubscribe`, the only place that changes the registry.
     pub(super) fn begin_loading(&mut self, conn: ConnId, info: &RoomInfo, generation: u64) -> bool {
-        let Some(connection) = self.connections.get_mut(&conn) else { return false };
-        let user_id = connection.user.id;
-        connection.rooms.insert(info.name.clone(), info.id);
+        let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return false };
         let activated = !self.rooms.contains_key(&info.id);
         let clustered = self.broker.is_clustered();
-        let room = self.rooms.entry(info.id).or_insert_with(|| RoomState {
+        self.rooms.entry(info.id).or_insert_with(|| RoomState {
             info: info.clone(),
-            subscribers: HashMap::new(),
             online: HashMap::new(),
             remote_online: HashMap::new(),
             awaiting_remote: clustered.then(Vec::new),
         });
-        let subscriber = room.subscribers.entry(conn).or_insert(Subscriber {
+        let subscriber = self.registry.insert(conn, info.id, &info.name, || Subscriber {
             user_id,
             state: SubState::Live,
             online: false,
@@ -87,7 +83,7 @@ impl RoomHub {
         // A join again on the same connection starts over from its `since`.
         subscriber.state = SubState::Loading { generation, buffer: Vec::new() };
         subscriber.last_sent = 0;
-        if activated && self.broker.is_clustered() {
+        if activated && clustered {
             if let Some(addr) = &self.me {
                 addr.do_send(RoomActivated { room_id: info.id });
             }
@@ -96,12 +92,10 @@ impl RoomHub {
     }
 
     pub(super) fn is_loading(&self, conn: ConnId, room_id: i64, generation: u64) -> bool {
-        self.rooms.get(&room_id).is_some_and(|room| {
-            matches!(
-                room.subscribers.get(&conn),
-                Some(Subscriber { state: SubState::Loading { generation: g, .. }, .. }) if *g == generation
-            )
-        })
+        matches!(
+            self.registry.get(conn, room_id),
+            Some(Subscriber { state: SubState::Loading { generation: g, .. }, .. }) if *g == generation
+        )
     }
 
     /// Gives up a join whose history could not be read.
@@ -114,7 +108,7 @@ impl RoomHub {
     pub(super) fn go_live(&mut self, conn: ConnId, room_id: i64) -> Vec<Arc<Frame>> {
         let Some(user) = self.connections.get(&conn).map(|c| c.user.clone()) else { return Vec::new() };
         let Some(room) = self.rooms.get_mut(&room_id) else { return Vec::new() };
-        let Some(subscriber) = room.subscribers.get_mut(&conn) else { return Vec::new() };
+        let Some(subscriber) = self.registry.get_mut(conn, room_id) else { return Vec::new() };
         let buffer = match std::mem::replace(&mut subscriber.state, SubState::Live) {
             SubState::Loading { buffer, .. } => buffer,
             SubState::Live => Vec::new(),
@@ -132,7 +126,7 @@ impl RoomHub {
     }
 
     pub(super) fn set_last_sent(&mut self, conn: ConnId, room_id: i64, last_sent: i64) {
-        if let Some(subscriber) = self.rooms.get_mut(&room_id).and_then(|r| r.subscribers.get_mut(&conn)) {
+        if let Some(subscriber) = self.registry.get_mut(conn, room_id) {
             subscriber.last_sent = last_sent;
         }
     }

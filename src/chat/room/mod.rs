@@ -23,6 +23,7 @@ mod cluster;
 mod deliver;
 mod join;
 mod messages;
+mod registry;
 mod requests;
 mod sequence;
 mod waiting;
@@ -41,6 +42,7 @@ use crate::db::{Db, DbResult};
 use crate::models::message::{Message, NewMessage, Page, Stored};
 use crate::models::room::{Room, RoomMember};
 use crate::models::user::PublicUser;
+use registry::Registry;
 use sequence::{Chained, Sequencer};
 use waiting::Waiting;
 
@@ -82,9 +84,6 @@ struct Connection {
     user: PublicUser,
     login_id: String,
     outbox: Outbox,
-    /// Rooms this connection joined, by name (the other side of `RoomState.subscribers`;
-    /// both change only in `begin_loading` and `unsubscribe`).
-    rooms: HashMap<Arc<str>, i64>,
     last_typing: HashMap<i64, Instant>,
     /// While a room this connection joins is looked up in the database, its next
     /// requests wait here, in order: a `send` right after `join` must not find the
@@ -110,9 +109,9 @@ struct Subscriber {
     last_sent: i64,
 }
 
+/// A room with connections on this node (it lives as long as the registry holds one).
 struct RoomState {
     info: RoomInfo,
-    subscribers: HashMap<ConnId, Subscriber>,
     /// Users online here and how many of their connections are.
     online: HashMap<i64, (PublicUser, usize)>,
     /// Users online in this room through other nodes only.
@@ -172,6 +171,9 @@ pub struct RoomHub {
     next_generation: u64,
     connections: HashMap<ConnId, Connection>,
     by_user: HashMap<i64, HashSet<ConnId>>,
+    /// Which connection is in which room; changed only by `begin_loading` and
+    /// `unsubscribe`.
+    registry: Registry<Subscriber>,
     rooms: HashMap<i64, RoomState>,
     known_rooms: HashMap<Arc<str>, RoomInfo>,
 }
@@ -199,6 +201,7 @@ impl RoomHub {
             next_generation: 1,
             connections: HashMap::new(),
             by_user: HashMap::new(),
+            registry: Registry::default(),
             rooms: HashMap::new(),
             known_rooms: HashMap::new(),
         }
@@ -324,7 +327,6 @@ impl Handler<Connect> for RoomHub {
                 user: msg.user,
                 login_id: msg.login_id,
                 outbox: msg.outbox,
-                rooms: HashMap::new(),
                 last_typing: HashMap::new(),
                 held: None,
             },

@@ -7,7 +7,7 @@ impl RoomHub {
 
     /// The room a connection joined under this name.
     pub(super) fn joined_room(&self, conn: ConnId, name: &str) -> Option<i64> {
-        self.connections.get(&conn)?.rooms.get(name).copied()
+        self.registry.room_by_name(conn, name)
     }
 
     /// Answers a request about a room the connection is not in: `not_found` when the
