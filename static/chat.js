@@ -1,6 +1,8 @@
 // The chat page: one WebSocket, one room. No framework, no build step: ES modules,
-// this one for the view and what the frames do to it, chat-connection.js for the
-// socket and its reconnection, chat-outbox.js for what was typed and not yet stored.
+// this one the controller that says what each frame and each action does,
+// chat-connection.js for the socket and its reconnection, chat-outbox.js for what was
+// typed and not yet stored, chat-view.js (with chat-message-list.js and
+// chat-composer.js) for what is on screen, chat-format.js for its words and layout.
 //
 // Promises it keeps: a message shows as pending until the server acknowledges it
 // (stored), and goes again with the same client_id after a drop or a refusal that may
@@ -11,94 +13,62 @@
 // goes in with textContent, never as HTML.
 import { Connection } from "./chat-connection.js";
 import { Outbox } from "./chat-outbox.js";
+import { ChatView } from "./chat-view.js";
+import { capitalize, newMessagesText, refusedForNowText, refusedText } from "./chat-format.js";
+
+// The "Back online" status goes back to "Online" after this long.
+const BACK_ONLINE_MS = 3000;
+// At most one "typing" frame this often while the draft changes.
+const TYPING_EVERY_MS = 2500;
 
 function main() {
   const root = document.getElementById("chat");
   if (!root) return;
-  const UI = window.ChatUI;
   const room = root.dataset.room;
   const me = { id: Number(root.dataset.meId), nickname: root.dataset.meNickname };
-  const maxChars = Number(root.dataset.maxChars) || 4000;
   const pageSize = Number(root.dataset.page) || 50;
-  let lastRead = Number(root.dataset.lastRead) || 0;
+  const lastRead = Number(root.dataset.lastRead) || 0;
 
-  const el = {
-    scroller: document.getElementById("messages"),
-    list: document.getElementById("message-list"),
-    edge: document.getElementById("history-edge"),
-    loading: document.getElementById("history-loading"),
-    jump: document.getElementById("jump"),
-    status: document.getElementById("status"),
-    typing: document.getElementById("typing"),
-    announcer: document.getElementById("announcer"),
-    form: document.getElementById("composer"),
-    draft: document.getElementById("draft"),
-    count: document.getElementById("draft-count"),
-    error: document.getElementById("composer-error"),
-    members: document.getElementById("member-list"),
-    membersPanel: document.getElementById("members"),
-    membersToggle: document.getElementById("members-toggle"),
-    membersClose: document.getElementById("members-close"),
-    onlineCount: document.getElementById("online-count"),
+  // Where the conversation with the server stands; what is on screen is the view's,
+  // what waits to be stored is the outbox's.
+  const session = {
+    joined: false,
+    everJoined: false,
+    hasOlder: true, // older history than the oldest message shown
+    loadingOlder: false,
+    readSent: lastRead, // the id last reported read
+    lastTypingSent: 0,
+    holdTimer: null, // sends again once a refusal's wait is over
   };
-
-  // ---- state ----
-  const shown = new Map(); // message id -> <li>
-  // What was typed and not acknowledged yet (chat-outbox.js); each item's `view` is its <li>.
-  const outbox = new Outbox();
-  const online = new Map(); // user id -> nickname
-  const typingUntil = new Map(); // nickname -> time
-  let lastId = 0; // the highest id seen: the `since` of the next join
-  let oldestId = null; // the lowest id shown: where older history continues
-  let hasOlder = true;
-  let loadingOlder = false;
-  let joined = false;
-  let everJoined = false;
-  let countdown = null; // ticks the "reconnecting in" seconds
-  let unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
-  let lastTypingSent = 0;
-  let readSent = lastRead;
-  let holdTimer = null;
-  const baseTitle = document.title;
+  const outbox = new Outbox(); // each item's `view` is its pending <li>
+  const view = new ChatView(
+    { me, maxChars: Number(root.dataset.maxChars) || 4000, lastRead },
+    { onSend: submit, onDraftInput: typed, onScroll: scrolled, onSeen: seen },
+  );
+  const { list, composer } = view;
 
   // ---- connection ----
-  function setStatus(state, text) {
-    el.status.dataset.state = state;
-    el.status.textContent = text;
-  }
-
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const connection = new Connection(`${scheme}://${location.host}/ws`, {
     onConnecting(attempt) {
-      clearInterval(countdown);
-      setStatus("connecting", attempt === 0 ? "Connecting…" : "Reconnecting…");
+      view.showConnecting(attempt);
     },
     onOpen() {
       const join = { type: "join", room };
-      if (lastId > 0) join.since = lastId;
+      if (list.newestId > 0) join.since = list.newestId;
       connection.send(join);
     },
     onFrame: handle,
     onClose() {
-      joined = false;
+      session.joined = false;
       // What was in flight goes again after the rejoin; until then it waits.
-      for (const p of outbox.connectionLost()) note(p, "waiting for the connection…");
+      for (const p of outbox.connectionLost()) list.note(p.view, "waiting");
     },
     onLoggedOut() {
       location.assign("/login");
     },
     onRetry(delay, attempt) {
-      // The seconds count down on screen only: a screen reader hears the state once.
-      const at = Date.now() + delay;
-      setStatus("offline", "Offline. Reconnecting");
-      const seconds = document.createElement("span");
-      seconds.setAttribute("aria-hidden", "true");
-      el.status.append(seconds);
-      const tick = () => {
-        seconds.textContent = ` in ${Math.max(1, Math.ceil((at - Date.now()) / 1000))} s…`;
-      };
-      tick();
-      countdown = setInterval(tick, 1000);
+      view.showOffline(Date.now() + delay);
       if (attempt >= 2) checkSession();
     },
   });
@@ -114,7 +84,7 @@ function main() {
   }
 
   function sendFrame(frame) {
-    return joined && connection.send(frame);
+    return session.joined && connection.send(frame);
   }
 
   // ---- frames ----
@@ -131,31 +101,27 @@ function main() {
   }
 
   function onJoined(frame) {
-    joined = true;
+    session.joined = true;
     connection.established();
-    clearInterval(countdown);
-    setStatus("online", everJoined ? "Back online" : "Online");
-    if (everJoined) setTimeout(() => { if (joined) setStatus("online", "Online"); }, 3000);
-    const first = !everJoined;
-    everJoined = true;
-    online.clear();
-    for (const member of frame.members) online.set(member.id, member.nickname);
-    renderMembers();
-    const stick = first || nearBottom();
-    let missed = 0;
-    for (const message of frame.messages) {
-      if (addMessage(message) && !first && message.user.id !== me.id) missed += 1;
+    view.showOnline(session.everJoined);
+    if (session.everJoined) {
+      setTimeout(() => { if (session.joined) view.setStatus("online", "Online"); }, BACK_ONLINE_MS);
     }
-    refreshSeparators();
-    if (missed > 0) announce(missed === 1 ? "1 new message" : `${missed} new messages`);
+    const first = !session.everJoined;
+    session.everJoined = true;
+    view.setMembers(frame.members);
+    const stick = first || list.nearBottom();
+    const missed = addMessages(frame.messages, first);
+    list.refreshSeparators();
+    if (missed > 0) view.announce(newMessagesText(missed));
     if (first) {
-      hasOlder = frame.messages.length >= pageSize || !!frame.limited;
-      el.edge.hidden = hasOlder;
+      session.hasOlder = frame.messages.length >= pageSize || !!frame.limited;
+      list.setHasOlder(session.hasOlder);
     } else if (frame.limited) {
-      hasOlder = true;
+      session.hasOlder = true;
     }
-    if (first) showFirstUnread();
-    else if (stick) scrollToBottom();
+    if (first) list.showFirstUnread();
+    else if (stick) list.scrollToBottom();
     // Whatever was not acknowledged before the connection dropped goes again, with
     // its client_id, so the server stores it at most once.
     flush();
@@ -163,57 +129,59 @@ function main() {
     fillScreen();
   }
 
+  // The messages of a join; how many of them are new from others, after a rejoin.
+  function addMessages(messages, first) {
+    let missed = 0;
+    for (const message of messages) {
+      if (addMessage(message) && !first && message.user.id !== me.id) missed += 1;
+    }
+    return missed;
+  }
+
   function onMessage(message) {
     if (message.room !== room) return;
     const mine = message.user.id === me.id;
-    const stick = nearBottom() || mine;
+    const stick = list.nearBottom() || mine;
     if (!addMessage(message)) return;
-    refreshSeparators();
+    list.refreshSeparators();
     if (mine) {
       outbox.gotThrough();
-      if (el.error.dataset.kind === "retry" && !outbox.held()) hideComposerError();
+      if (composer.errorKind() === "retry" && !outbox.held()) composer.hideError();
     } else {
-      announce(`${message.user.nickname}: ${message.text}`);
+      view.announce(`${message.user.nickname}: ${message.text}`);
     }
-    if (stick) scrollToBottom();
-    if (!mine && (document.hidden || !stick)) {
-      unseen += 1;
-      renderUnseen();
-    }
+    if (stick) list.scrollToBottom();
+    if (!mine && (document.hidden || !stick)) view.countUnseen();
     markRead();
   }
 
   function onHistory(frame) {
     if (frame.room !== room) return;
-    loadingOlder = false;
-    el.loading.hidden = true;
-    hasOlder = frame.has_more;
-    el.edge.hidden = hasOlder;
-    const before = el.scroller.scrollHeight;
-    for (const message of frame.messages.slice().reverse()) addMessage(message);
-    refreshSeparators();
-    // Keep what the reader was looking at in place.
-    el.scroller.scrollTop += el.scroller.scrollHeight - before;
+    session.loadingOlder = false;
+    list.showLoading(false);
+    session.hasOlder = frame.has_more;
+    list.setHasOlder(session.hasOlder);
+    list.keepingPosition(() => {
+      for (const message of frame.messages.slice().reverse()) addMessage(message);
+      list.refreshSeparators();
+    });
     fillScreen();
   }
 
   function onPresence(frame) {
     if (frame.room !== room) return;
-    if (frame.online) online.set(frame.user.id, frame.user.nickname);
-    else online.delete(frame.user.id);
-    renderMembers();
+    view.memberOnline(frame.user, frame.online);
   }
 
   function onTyping(frame) {
     if (frame.room !== room || frame.user.id === me.id) return;
-    typingUntil.set(frame.user.nickname, Date.now() + 4000);
-    renderTyping();
+    view.someoneTyping(frame.user.nickname);
   }
 
   function onRead(frame) {
     if (frame.room !== room) return;
-    lastRead = Math.max(lastRead, frame.message_id);
-    readSent = Math.max(readSent, frame.message_id);
+    list.readUpTo(frame.message_id);
+    session.readSent = Math.max(session.readSent, frame.message_id);
   }
 
   function onError(frame) {
@@ -223,193 +191,18 @@ function main() {
       return;
     }
     if (frame.code === "not_found" || frame.code === "forbidden") {
-      showComposerError(capitalize(frame.message), "fatal");
+      composer.showError(capitalize(frame.message), "fatal");
     }
   }
 
-  // ---- rendering ----
-  function authorOf(li) { return li && li.dataset.userId; }
-
-  // The <li> a message with this id goes before (ids ascend down the list).
-  function successorOf(id) {
-    let node = el.list.lastElementChild;
-    let after = null;
-    while (node) {
-      if (node.dataset.id && Number(node.dataset.id) < id) break;
-      if (node.dataset.id || node.classList.contains("pending")) after = node;
-      node = node.previousElementSibling;
-    }
-    return after;
-  }
-
-  // Puts a message in its place in the list, once; false when it was there already.
-  // The caller redraws the separators (once for a whole batch).
+  // A stored message into the list, once; false when it was there already. Our own
+  // replaces its pending copy. The caller redraws the separators.
   function addMessage(message) {
-    if (shown.has(message.id)) return false;
-    lastId = Math.max(lastId, message.id);
-    oldestId = oldestId === null ? message.id : Math.min(oldestId, message.id);
+    if (list.has(message.id)) return false;
     const ack = message.user.id === me.id && outbox.acknowledged(message.client_id);
-    if (ack) ack.view.remove();
-    const li = renderMessage(message);
-    shown.set(message.id, li);
-    el.list.insertBefore(li, successorOf(message.id));
+    if (ack) list.removePending(ack.view);
+    list.add(message);
     return true;
-  }
-
-  function renderMessage(message) {
-    const li = document.createElement("li");
-    li.className = "message" + (message.user.id === me.id ? " mine" : "");
-    li.dataset.id = message.id;
-    li.dataset.userId = message.user.id;
-    li.dataset.day = UI.dayKey(message.sent_at);
-    li.dataset.sentAt = message.sent_at;
-
-    const avatar = document.createElement("span");
-    avatar.className = "avatar";
-    avatar.setAttribute("aria-hidden", "true");
-    avatar.dataset.name = message.user.nickname;
-    avatar.textContent = UI.initials(message.user.nickname);
-    UI.paintAvatar(avatar);
-
-    const bubble = document.createElement("div");
-    bubble.className = "bubble";
-    const meta = document.createElement("p");
-    meta.className = "meta";
-    const who = document.createElement("span");
-    who.className = "author";
-    who.textContent = message.user.nickname;
-    const when = document.createElement("time");
-    when.dateTime = message.sent_at;
-    when.textContent = UI.localTime(message.sent_at);
-    when.title = new Date(message.sent_at).toLocaleString();
-    meta.append(who, " ", when);
-    const text = document.createElement("p");
-    text.className = "text";
-    text.textContent = message.text;
-    bubble.append(meta, text);
-    li.append(avatar, bubble);
-    return li;
-  }
-
-  // Day separators, the "new messages" divider, and grouping of consecutive messages.
-  function refreshSeparators() {
-    for (const sep of el.list.querySelectorAll(".day-separator, .new-divider")) sep.remove();
-    let previous = null;
-    let dividerPlaced = false;
-    for (const li of Array.from(el.list.children)) {
-      const day = li.dataset.day;
-      let separated = false;
-      if (day && (!previous || previous.dataset.day !== day)) {
-        const sep = document.createElement("li");
-        sep.className = "day-separator";
-        sep.setAttribute("role", "separator");
-        sep.textContent = UI.dayLabel(li.dataset.sentAt);
-        el.list.insertBefore(sep, li);
-        separated = true;
-      }
-      const id = Number(li.dataset.id || 0);
-      if (!dividerPlaced && id > lastRead && lastRead > 0 && authorOf(li) !== String(me.id) && li.dataset.id) {
-        const divider = document.createElement("li");
-        divider.className = "new-divider";
-        divider.setAttribute("role", "separator");
-        divider.textContent = "New messages";
-        el.list.insertBefore(divider, li);
-        dividerPlaced = true;
-        separated = true;
-      }
-      const continued = !separated && previous && authorOf(previous) === authorOf(li) &&
-        !previous.classList.contains("failed") &&
-        new Date(li.dataset.sentAt) - new Date(previous.dataset.sentAt) < 5 * 60000;
-      li.classList.toggle("continued", !!continued);
-      previous = li;
-    }
-  }
-
-  function renderMembers() {
-    el.members.replaceChildren();
-    const sorted = Array.from(online.entries()).sort((a, b) => a[1].localeCompare(b[1]));
-    for (const [id, nickname] of sorted) {
-      const li = document.createElement("li");
-      const avatar = document.createElement("span");
-      avatar.className = "avatar avatar-sm";
-      avatar.dataset.name = nickname;
-      avatar.textContent = UI.initials(nickname);
-      avatar.setAttribute("aria-hidden", "true");
-      UI.paintAvatar(avatar);
-      const name = document.createElement("span");
-      name.textContent = nickname + (id === me.id ? " (you)" : "");
-      const dot = document.createElement("span");
-      dot.className = "online-dot";
-      dot.setAttribute("aria-hidden", "true");
-      li.append(avatar, name, dot);
-      el.members.appendChild(li);
-    }
-    el.onlineCount.textContent = String(online.size);
-  }
-
-  function renderTyping() {
-    const now = Date.now();
-    const names = [];
-    for (const [name, until] of typingUntil) {
-      if (until > now) names.push(name); else typingUntil.delete(name);
-    }
-    const text = names.length === 0 ? "" :
-      names.length === 1 ? `${names[0]} is typing…` :
-      names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : "Several people are typing…";
-    if (el.typing.textContent !== text) el.typing.textContent = text;
-  }
-  setInterval(renderTyping, 1000);
-
-  // Screen readers hear new messages from a live region of their own, so that loading
-  // history or redrawing separators is not read out.
-  function announce(text) {
-    const line = document.createElement("p");
-    line.textContent = text;
-    el.announcer.appendChild(line);
-    while (el.announcer.childElementCount > 3) el.announcer.firstElementChild.remove();
-  }
-
-  // Unseen messages: in the title while the tab is hidden, on the jump button while
-  // the reader is scrolled up.
-  function renderUnseen() {
-    document.title = unseen > 0 ? `(${unseen}) ${baseTitle}` : baseTitle;
-    renderJump();
-  }
-
-  function renderJump() {
-    const away = el.scroller.scrollHeight - el.scroller.scrollTop - el.scroller.clientHeight > el.scroller.clientHeight / 2;
-    el.jump.hidden = !away && (unseen === 0 || nearBottom());
-    el.jump.textContent = unseen === 0 ? "Latest ↓" : unseen === 1 ? "1 new message ↓" : `${unseen} new messages ↓`;
-  }
-
-  function seen() {
-    renderJump();
-    if (document.hidden || !nearBottom()) return;
-    if (unseen > 0) { unseen = 0; renderUnseen(); }
-    markRead();
-  }
-
-  // On opening the page: the end of the conversation, or where the unread messages
-  // begin when they are more than a screenful.
-  function showFirstUnread() {
-    scrollToBottom();
-    const divider = el.list.querySelector(".new-divider");
-    if (divider && divider.offsetTop < el.scroller.scrollTop) {
-      el.scroller.scrollTop = Math.max(0, divider.offsetTop - 8);
-    }
-  }
-
-  function nearBottom() {
-    return el.scroller.scrollHeight - el.scroller.scrollTop - el.scroller.clientHeight < 80;
-  }
-
-  function scrollToBottom() {
-    el.scroller.scrollTop = el.scroller.scrollHeight;
-  }
-
-  // Older messages until the list fills the screen (or history ends).
-  function fillScreen() {
-    if (el.scroller.scrollHeight <= el.scroller.clientHeight + 120 && hasOlder) loadOlder();
   }
 
   // ---- sending ----
@@ -418,198 +211,100 @@ function main() {
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
-  function renderPending(text) {
-    const li = renderMessage({ id: 0, user: me, text, sent_at: new Date().toISOString() });
-    li.classList.add("pending");
-    delete li.dataset.id;
-    const status = li.querySelector("time");
-    status.removeAttribute("datetime");
-    status.textContent = "sending…";
-    el.list.appendChild(li);
-    refreshSeparators();
-    return li;
-  }
-
-  // The line above a pending message says where it is; a problem keeps it in view.
-  function note(p, text) {
-    p.view.querySelector("time").textContent = text;
-    p.view.classList.toggle("waiting", text !== "sending…");
+  function submit() {
+    const text = composer.textToSend();
+    if (text === null) return;
+    const p = outbox.add(newClientId(), text, list.addPending(text));
+    if (!session.joined) list.note(p.view, "waiting");
+    flush();
+    composer.clear();
+    list.scrollToBottom();
   }
 
   // Sends what is queued, in order, unless a refusal asked to wait.
   function flush() {
-    if (!joined) return;
+    if (!session.joined) return;
     for (const p of outbox.due()) {
       if (!sendFrame({ type: "send", room, text: p.text, client_id: p.clientId })) return;
       outbox.sent(p);
-      note(p, "sending…");
+      list.note(p.view, "sending");
     }
   }
 
   // Not stored, but it may pass later: it stays in the list and goes again by itself.
   function refusedForNow(clientId, why) {
     const { item: p, delay } = outbox.refusedForNow(clientId);
-    note(p, "not sent yet");
-    showComposerError(`Not sent yet: ${why}. Trying again in ${Math.ceil(delay / 1000)} s; your message is kept.`, "retry");
-    clearTimeout(holdTimer);
-    holdTimer = setTimeout(flush, outbox.holdUntil - Date.now());
+    list.note(p.view, "held");
+    composer.showError(refusedForNowText(why, delay), "retry");
+    clearTimeout(session.holdTimer);
+    session.holdTimer = setTimeout(flush, outbox.holdUntil - Date.now());
   }
 
-  // Refused for good: the text goes back into the composer, with the reason, to fix.
+  // Refused for good: the text goes back into the composer, with the reason, to fix;
+  // into an empty composer at once, else when its author asks (the composer's own
+  // text is not overwritten).
   function refused(clientId, why) {
     const p = outbox.refusedForGood(clientId);
-    if (!el.draft.value.trim()) {
-      p.view.remove();
-      refreshSeparators();
-      el.draft.value = p.text;
-      autosize();
-      renderCount();
+    if (composer.isEmpty()) {
+      withdraw(p);
+      composer.putBack(p.text);
     } else {
-      markFailed(p);
+      list.markFailed(p.view, () => {
+        withdraw(p);
+        composer.editAgain(p.text);
+      });
     }
-    showComposerError(`Not sent: ${why}.`, "fatal");
-    el.draft.focus();
+    composer.showError(refusedText(why), "fatal");
+    composer.focus();
   }
 
-  // A refused message that could not go back into a non-empty composer stays in the
-  // list, marked, with a button to edit it.
-  function markFailed(p) {
-    p.view.classList.add("failed");
-    note(p, "not sent");
-    const row = document.createElement("p");
-    row.className = "failure";
-    const edit = document.createElement("button");
-    edit.type = "button";
-    edit.className = "link";
-    edit.textContent = "Edit and resend";
-    edit.addEventListener("click", () => {
-      p.view.remove();
-      refreshSeparators();
-      el.draft.value = p.text;
-      el.draft.focus();
-      autosize();
-      renderCount();
-    });
-    row.append(edit);
-    p.view.querySelector(".bubble").appendChild(row);
+  // A refused message leaves the list, its text on its way back to the composer.
+  function withdraw(p) {
+    list.removePending(p.view);
+    list.refreshSeparators();
   }
 
-  function submit() {
-    const text = el.draft.value.trim();
-    if (!text) return;
-    const length = Array.from(text).length;
-    if (length > maxChars) {
-      showComposerError(
-        `Too long to send: ${length.toLocaleString()} characters, and a message has at most ${maxChars.toLocaleString()}.`,
-        "fatal",
-      );
-      return;
+  function typed() {
+    const now = Date.now();
+    if (!composer.isEmpty() && now - session.lastTypingSent > TYPING_EVERY_MS) {
+      session.lastTypingSent = now;
+      sendFrame({ type: "typing", room });
     }
-    hideComposerError();
-    const clientId = newClientId();
-    const p = outbox.add(clientId, text, renderPending(text));
-    if (!joined) note(p, "waiting for the connection…");
-    flush();
-    el.draft.value = "";
-    autosize();
-    renderCount();
-    scrollToBottom();
-  }
-
-  function showComposerError(text, kind) {
-    el.error.textContent = text;
-    el.error.dataset.kind = kind;
-    el.error.hidden = false;
-    el.draft.setAttribute("aria-invalid", kind === "fatal" ? "true" : "false");
-  }
-
-  function hideComposerError() {
-    el.error.hidden = true;
-    el.error.textContent = "";
-    delete el.error.dataset.kind;
-    el.draft.removeAttribute("aria-invalid");
-  }
-
-  function capitalize(text) {
-    return text ? text[0].toUpperCase() + text.slice(1) : text;
-  }
-
-  // The message box grows with its text up to a limit, then scrolls.
-  function autosize() {
-    const draft = el.draft;
-    draft.style.height = "auto";
-    const border = draft.offsetHeight - draft.clientHeight;
-    const height = Math.min(draft.scrollHeight + border, 160);
-    draft.style.height = height + "px";
-    draft.style.overflowY = draft.scrollHeight + border > 160 ? "auto" : "hidden";
-  }
-
-  // The count appears near the limit, and says by how much a draft is over it.
-  function renderCount() {
-    const length = Array.from(el.draft.value.trim()).length;
-    const show = length > maxChars * 0.9;
-    el.count.hidden = !show;
-    el.count.classList.toggle("over", length > maxChars);
-    if (show) el.count.textContent = `${length.toLocaleString()} / ${maxChars.toLocaleString()}`;
   }
 
   // ---- history and read markers ----
   function loadOlder() {
-    if (!hasOlder || loadingOlder || !joined || oldestId === null) return;
-    loadingOlder = true;
-    el.loading.hidden = false;
-    if (!sendFrame({ type: "history", room, before: oldestId, limit: pageSize })) {
-      loadingOlder = false;
-      el.loading.hidden = true;
+    if (!session.hasOlder || session.loadingOlder || !session.joined || list.oldestId === null) return;
+    session.loadingOlder = true;
+    list.showLoading(true);
+    if (!sendFrame({ type: "history", room, before: list.oldestId, limit: pageSize })) {
+      session.loadingOlder = false;
+      list.showLoading(false);
     }
+  }
+
+  // Older messages until the list fills the screen (or history ends).
+  function fillScreen() {
+    if (list.wantsMore() && session.hasOlder) loadOlder();
   }
 
   function markRead() {
-    if (document.hidden || !joined || lastId <= readSent || !nearBottom()) return;
-    readSent = lastId;
-    sendFrame({ type: "read", room, message_id: lastId });
+    if (document.hidden || !session.joined || list.newestId <= session.readSent || !list.nearBottom()) return;
+    session.readSent = list.newestId;
+    sendFrame({ type: "read", room, message_id: list.newestId });
   }
 
-  // ---- wiring ----
-  el.form.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
-  el.draft.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
-    }
-  });
-  el.draft.addEventListener("input", () => {
-    autosize();
-    renderCount();
-    if (el.error.dataset.kind === "fatal" && Array.from(el.draft.value.trim()).length <= maxChars) {
-      hideComposerError();
-    }
-    const now = Date.now();
-    if (el.draft.value.trim() && now - lastTypingSent > 2500) {
-      lastTypingSent = now;
-      sendFrame({ type: "typing", room });
-    }
-  });
-  el.scroller.addEventListener("scroll", () => {
-    if (el.scroller.scrollTop < 120) loadOlder();
+  function scrolled() {
+    if (list.nearTop()) loadOlder();
     seen();
-  });
-  el.jump.addEventListener("click", () => {
-    scrollToBottom();
-    seen();
-    el.draft.focus();
-  });
-  // At phone width the people list slides over the conversation.
-  function showMembers(open) {
-    el.membersPanel.classList.toggle("open", open);
-    el.membersToggle.setAttribute("aria-expanded", String(open));
-    (open ? el.membersClose : el.membersToggle).focus();
   }
-  el.membersToggle.addEventListener("click", () => showMembers(!el.membersPanel.classList.contains("open")));
-  el.membersClose.addEventListener("click", () => showMembers(false));
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && el.membersPanel.classList.contains("open")) showMembers(false);
-  });
+
+  function seen() {
+    view.seen();
+    markRead();
+  }
+
+  // ---- page life ----
   document.addEventListener("visibilitychange", seen);
   window.addEventListener("online", () => connection.retryNow());
   // Leaving the page ends the connection at once, so the others see us go even when the
@@ -623,7 +318,7 @@ function main() {
   });
 
   connection.connect();
-  el.draft.focus();
+  composer.focus();
 }
 
 main();

@@ -25,8 +25,9 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/chat.js"),
     },
-    // ES modules that chat.js imports: the outbox (tested on its own in tests/js/) and
-    // the WebSocket connection.
+    // ES modules that chat.js imports: the outbox and the words and list layout (tested
+    // on their own in tests/js/), the WebSocket connection, and the view with its
+    // message list and composer.
     Asset {
         name: "chat-outbox.js",
         content_type: "text/javascript; charset=utf-8",
@@ -36,6 +37,26 @@ const ASSETS: &[Asset] = &[
         name: "chat-connection.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/chat-connection.js"),
+    },
+    Asset {
+        name: "chat-format.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-format.js"),
+    },
+    Asset {
+        name: "chat-view.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-view.js"),
+    },
+    Asset {
+        name: "chat-message-list.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-message-list.js"),
+    },
+    Asset {
+        name: "chat-composer.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-composer.js"),
     },
 ];
 

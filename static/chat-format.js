@@ -1,0 +1,98 @@
+// The chat page's words and list layout: what the screen says and where separators go,
+// as plain functions with no DOM, so that they can be tested on their own (tests/js/).
+// Avatars, initials and local times stay in ui.js, which every page shares.
+
+// Consecutive messages of one author this close together show as one group.
+export const GROUP_WINDOW_MS = 5 * 60000;
+
+// For each message of the list, in order: whether a day separator goes before it, the
+// "New messages" divider goes before it, and it continues the previous one's group.
+// An item is {id, userId, day, sentAt, failed}; id and userId as strings, the way the
+// DOM keeps them, and no id for a message still pending.
+export function listLayout(items, { lastRead, meId }) {
+  const layout = [];
+  let previous = null;
+  let dividerPlaced = false;
+  for (const item of items) {
+    const daySeparator = !!item.day && (!previous || previous.day !== item.day);
+    // The divider goes before the first unread message from someone else, once.
+    const newDivider = !dividerPlaced && lastRead > 0 && !!item.id && Number(item.id) > lastRead &&
+      item.userId !== String(meId);
+    if (newDivider) dividerPlaced = true;
+    const continued = !daySeparator && !newDivider && !!previous && continues(previous, item);
+    layout.push({ daySeparator, newDivider, continued });
+    previous = item;
+  }
+  return layout;
+}
+
+// Same author, soon after, and the previous one was not refused (its failure row ends it).
+function continues(previous, item) {
+  return previous.userId === item.userId && !previous.failed &&
+    new Date(item.sentAt) - new Date(previous.sentAt) < GROUP_WINDOW_MS;
+}
+
+// Who is still typing at `now`, in the order they started; forgets the others.
+export function stillTyping(untilByName, now) {
+  const names = [];
+  for (const [name, until] of untilByName) {
+    if (until > now) names.push(name); else untilByName.delete(name);
+  }
+  return names;
+}
+
+export function typingText(names) {
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return "Several people are typing…";
+}
+
+// What a screen reader hears after a reconnection brought messages in.
+export function newMessagesText(count) {
+  return count === 1 ? "1 new message" : `${count} new messages`;
+}
+
+export function jumpText(unseen) {
+  return unseen === 0 ? "Latest ↓" : `${newMessagesText(unseen)} ↓`;
+}
+
+export function titleWithUnseen(baseTitle, unseen) {
+  return unseen > 0 ? `(${unseen}) ${baseTitle}` : baseTitle;
+}
+
+// Whole seconds until `at`, never below 1, for "Reconnecting in N s".
+export function secondsLeft(at, now) {
+  return Math.max(1, Math.ceil((at - now) / 1000));
+}
+
+// The length the server counts: whole characters (an emoji is one) of the trimmed text.
+export function charCount(text) {
+  return Array.from(text.trim()).length;
+}
+
+// The character count shows only near the limit.
+export function countShown(length, maxChars) {
+  return length > maxChars * 0.9;
+}
+
+export function countText(length, maxChars) {
+  return `${length.toLocaleString()} / ${maxChars.toLocaleString()}`;
+}
+
+export function tooLongText(length, maxChars) {
+  return `Too long to send: ${length.toLocaleString()} characters, and a message has at most ${maxChars.toLocaleString()}.`;
+}
+
+export function refusedForNowText(why, delay) {
+  return `Not sent yet: ${why}. Trying again in ${Math.ceil(delay / 1000)} s; your message is kept.`;
+}
+
+export function refusedText(why) {
+  return `Not sent: ${why}.`;
+}
+
+// The server's error messages start in lower case, to follow a colon.
+export function capitalize(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
