@@ -7,6 +7,7 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::errors::AppError;
+use crate::ids::UserId;
 use crate::models::user::PublicUser;
 use crate::views::PageError;
 
@@ -19,7 +20,7 @@ const CSRF: &str = "csrf";
 /// The user behind a request with a live session.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i64,
+    pub id: UserId,
     pub nickname: String,
     pub login_id: String,
 }
@@ -31,7 +32,7 @@ impl CurrentUser {
 
     fn from_session(session: &Session) -> Option<CurrentUser> {
         Some(CurrentUser {
-            id: session.get::<i64>(USER_ID).ok()??,
+            id: session.get::<UserId>(USER_ID).ok()??,
             nickname: session.get::<String>(NICKNAME).ok()??,
             login_id: session.get::<String>(LOGIN_ID).ok()??,
         })

@@ -14,6 +14,7 @@ pub mod controllers;
 pub mod db;
 pub mod defences;
 pub mod errors;
+pub mod ids;
 pub mod models;
 pub mod routes;
 pub mod services;

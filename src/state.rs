@@ -11,6 +11,7 @@ use crate::chat::room::RoomHub;
 use crate::config::{Config, Limits};
 use crate::db::Db;
 use crate::errors::AppError;
+use crate::ids::UserId;
 use crate::throttle::{AddressQuota, LoginThrottle};
 
 pub struct AppState {
@@ -30,7 +31,7 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub hub: actix::Addr<RoomHub>,
     /// Messages posted over HTTP, limited per user.
-    pub http_sends: governor::DefaultKeyedRateLimiter<i64>,
+    pub http_sends: governor::DefaultKeyedRateLimiter<UserId>,
 }
 
 impl AppState {
@@ -62,7 +63,7 @@ impl AppState {
 
     /// Takes one of the user's and the address's open-socket slots, or refuses with 429
     /// before the upgrade; the slot is given back when the returned guard drops.
-    pub fn open_socket(&self, req: &HttpRequest, user_id: i64) -> Result<SocketSlot, AppError> {
+    pub fn open_socket(&self, req: &HttpRequest, user_id: UserId) -> Result<SocketSlot, AppError> {
         self.sockets.take(user_id, self.quota_addr(req), self.limits.sockets_per_user, self.limits.sockets_per_addr)
     }
 }
@@ -99,7 +100,7 @@ pub struct SocketCounts {
 
 #[derive(Default)]
 struct SocketTally {
-    by_user: HashMap<i64, usize>,
+    by_user: HashMap<UserId, usize>,
     by_addr: HashMap<String, usize>,
 }
 
@@ -107,7 +108,7 @@ impl SocketCounts {
     /// `addr` is `None` for a client counted per user only (see `AppState::quota_addr`).
     fn take(
         &self,
-        user_id: i64,
+        user_id: UserId,
         addr: Option<String>,
         per_user: usize,
         per_addr: usize,
@@ -129,7 +130,7 @@ impl SocketCounts {
 /// One open socket, counted until dropped.
 pub struct SocketSlot {
     counts: Arc<Mutex<SocketTally>>,
-    user_id: i64,
+    user_id: UserId,
     addr: Option<String>,
 }
 

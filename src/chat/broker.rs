@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
+use crate::ids::{MessageId, RoomId, UserId};
 use crate::models::user::PublicUser;
 
 const CHANNEL: &str = "chatroom:events";
@@ -32,30 +33,30 @@ pub enum ClusterEvent {
     /// A committed message: `prev` is the message committed just before it (any room).
     Message {
         node: String,
-        id: i64,
-        prev: i64,
-        room_id: i64,
+        id: MessageId,
+        prev: MessageId,
+        room_id: RoomId,
         room: String,
         message: Box<RawValue>,
     },
     Presence {
         node: String,
-        room_id: i64,
+        room_id: RoomId,
         room: String,
         user: PublicUser,
         online: bool,
     },
     Typing {
         node: String,
-        room_id: i64,
+        room_id: RoomId,
         room: String,
         user: PublicUser,
     },
     Read {
         node: String,
-        user_id: i64,
+        user_id: UserId,
         room: String,
-        message_id: i64,
+        message_id: MessageId,
     },
     EndLogin {
         node: String,
@@ -98,13 +99,13 @@ pub trait Broker: Send + Sync {
     /// Sends an event to the other nodes (in order; never waits, never fails the caller).
     fn publish(&self, event: &ClusterEvent);
     /// Claims the user online in the room from this node; true when nobody had them.
-    fn presence_join(&self, room_id: i64, user: PublicUser) -> BrokerFuture<bool>;
+    fn presence_join(&self, room_id: RoomId, user: PublicUser) -> BrokerFuture<bool>;
     /// Drops this node's claim; true when nobody has the user online there any more.
-    fn presence_leave(&self, room_id: i64, user_id: i64) -> BrokerFuture<bool>;
+    fn presence_leave(&self, room_id: RoomId, user_id: UserId) -> BrokerFuture<bool>;
     /// Renews this node's claims (room, user).
-    fn presence_refresh(&self, claims: Vec<(i64, PublicUser)>) -> BrokerFuture<()>;
+    fn presence_refresh(&self, claims: Vec<(RoomId, PublicUser)>) -> BrokerFuture<()>;
     /// Everyone online in the room on any live node.
-    fn presence_online(&self, room_id: i64) -> BrokerFuture<Vec<PublicUser>>;
+    fn presence_online(&self, room_id: RoomId) -> BrokerFuture<Vec<PublicUser>>;
     /// How often this node must renew its claims; `None` when there is nothing to renew.
     fn refresh_every(&self) -> Option<Duration>;
 }
@@ -123,19 +124,19 @@ impl Broker for InProcess {
 
     fn publish(&self, _: &ClusterEvent) {}
 
-    fn presence_join(&self, _: i64, _: PublicUser) -> BrokerFuture<bool> {
+    fn presence_join(&self, _: RoomId, _: PublicUser) -> BrokerFuture<bool> {
         Box::pin(std::future::ready(Ok(true)))
     }
 
-    fn presence_leave(&self, _: i64, _: i64) -> BrokerFuture<bool> {
+    fn presence_leave(&self, _: RoomId, _: UserId) -> BrokerFuture<bool> {
         Box::pin(std::future::ready(Ok(true)))
     }
 
-    fn presence_refresh(&self, _: Vec<(i64, PublicUser)>) -> BrokerFuture<()> {
+    fn presence_refresh(&self, _: Vec<(RoomId, PublicUser)>) -> BrokerFuture<()> {
         Box::pin(std::future::ready(Ok(())))
     }
 
-    fn presence_online(&self, _: i64) -> BrokerFuture<Vec<PublicUser>> {
+    fn presence_online(&self, _: RoomId) -> BrokerFuture<Vec<PublicUser>> {
         Box::pin(std::future::ready(Ok(Vec::new())))
     }
 
@@ -171,22 +172,22 @@ impl Broker for RedisBroker {
         }
     }
 
-    fn presence_join(&self, room_id: i64, user: PublicUser) -> BrokerFuture<bool> {
+    fn presence_join(&self, room_id: RoomId, user: PublicUser) -> BrokerFuture<bool> {
         let this = self.clone();
         Box::pin(async move { Ok(this.claim(room_id, &user).await?) })
     }
 
-    fn presence_leave(&self, room_id: i64, user_id: i64) -> BrokerFuture<bool> {
+    fn presence_leave(&self, room_id: RoomId, user_id: UserId) -> BrokerFuture<bool> {
         let this = self.clone();
         Box::pin(async move { Ok(this.release(room_id, user_id).await?) })
     }
 
-    fn presence_refresh(&self, claims: Vec<(i64, PublicUser)>) -> BrokerFuture<()> {
+    fn presence_refresh(&self, claims: Vec<(RoomId, PublicUser)>) -> BrokerFuture<()> {
         let this = self.clone();
         Box::pin(async move { Ok(this.renew(&claims).await?) })
     }
 
-    fn presence_online(&self, room_id: i64) -> BrokerFuture<Vec<PublicUser>> {
+    fn presence_online(&self, room_id: RoomId) -> BrokerFuture<Vec<PublicUser>> {
         let this = self.clone();
         Box::pin(async move { Ok(this.online(room_id).await?) })
     }
@@ -288,11 +289,11 @@ async fn run_publisher(mut commands: ConnectionManager, mut queue: mpsc::Unbound
 // (id -> nickname) as an index. A live node renews its claims; a dead node's claims
 // expire, and the nodes that still serve the room notice on their next reconciliation.
 
-fn user_key(room_id: i64, user_id: i64) -> String {
+fn user_key(room_id: RoomId, user_id: UserId) -> String {
     format!("chatroom:presence:{room_id}:{user_id}")
 }
 
-fn room_key(room_id: i64) -> String {
+fn room_key(room_id: RoomId) -> String {
     format!("chatroom:presence:{room_id}")
 }
 
@@ -343,7 +344,7 @@ impl RedisBroker {
     }
 
     /// Claims the user online in the room from this node; true when nobody had them.
-    async fn claim(&self, room_id: i64, user: &PublicUser) -> redis::RedisResult<bool> {
+    async fn claim(&self, room_id: RoomId, user: &PublicUser) -> redis::RedisResult<bool> {
         let mut conn = self.commands.clone();
         let came: i64 = redis::Script::new(JOIN)
             .key(user_key(room_id, user.id))
@@ -351,7 +352,7 @@ impl RedisBroker {
             .arg(&self.node)
             .arg(self.expiry())
             .arg(now_ms())
-            .arg(user.id)
+            .arg(user.id.0)
             .arg(&user.nickname)
             .arg(self.presence_ttl.as_millis() as i64 * 4)
             .invoke_async(&mut conn)
@@ -360,21 +361,21 @@ impl RedisBroker {
     }
 
     /// Drops this node's claim; true when nobody has the user online there any more.
-    async fn release(&self, room_id: i64, user_id: i64) -> redis::RedisResult<bool> {
+    async fn release(&self, room_id: RoomId, user_id: UserId) -> redis::RedisResult<bool> {
         let mut conn = self.commands.clone();
         let gone: i64 = redis::Script::new(LEAVE)
             .key(user_key(room_id, user_id))
             .key(room_key(room_id))
             .arg(&self.node)
             .arg(now_ms())
-            .arg(user_id)
+            .arg(user_id.0)
             .invoke_async(&mut conn)
             .await?;
         Ok(gone == 1)
     }
 
     /// Renews this node's claims (room, user) in one round trip.
-    async fn renew(&self, claims: &[(i64, PublicUser)]) -> redis::RedisResult<()> {
+    async fn renew(&self, claims: &[(RoomId, PublicUser)]) -> redis::RedisResult<()> {
         if claims.is_empty() {
             return Ok(());
         }
@@ -387,7 +388,7 @@ impl RedisBroker {
                 .ignore()
                 .pexpire(user_key(*room_id, user.id), keep)
                 .ignore()
-                .hset(room_key(*room_id), user.id, &user.nickname)
+                .hset(room_key(*room_id), user.id.0, &user.nickname)
                 .ignore()
                 .pexpire(room_key(*room_id), keep)
                 .ignore();
@@ -396,7 +397,7 @@ impl RedisBroker {
     }
 
     /// Everyone online in the room on any live node.
-    async fn online(&self, room_id: i64) -> redis::RedisResult<Vec<PublicUser>> {
+    async fn online(&self, room_id: RoomId) -> redis::RedisResult<Vec<PublicUser>> {
         let mut conn = self.commands.clone();
         let flat: Vec<String> = redis::Script::new(ONLINE)
             .key(room_key(room_id))
@@ -423,18 +424,25 @@ mod tests {
     #[test]
     fn every_event_reads_back_as_it_was_published() {
         let message = RawValue::from_string(r#"{"id":7,"text":"hé 👋"}"#.to_owned()).unwrap();
-        let user = PublicUser { id: 3, nickname: "alice".into() };
+        let user = PublicUser { id: UserId(3), nickname: "alice".into() };
         let events = [
-            ClusterEvent::Message { node: "a".into(), id: 7, prev: 5, room_id: 1, room: "lobby".into(), message },
+            ClusterEvent::Message {
+                node: "a".into(),
+                id: MessageId(7),
+                prev: MessageId(5),
+                room_id: RoomId(1),
+                room: "lobby".into(),
+                message,
+            },
             ClusterEvent::Presence {
                 node: "a".into(),
-                room_id: 1,
+                room_id: RoomId(1),
                 room: "lobby".into(),
                 user: user.clone(),
                 online: true,
             },
-            ClusterEvent::Typing { node: "a".into(), room_id: 1, room: "lobby".into(), user },
-            ClusterEvent::Read { node: "a".into(), user_id: 3, room: "lobby".into(), message_id: 7 },
+            ClusterEvent::Typing { node: "a".into(), room_id: RoomId(1), room: "lobby".into(), user },
+            ClusterEvent::Read { node: "a".into(), user_id: UserId(3), room: "lobby".into(), message_id: MessageId(7) },
             ClusterEvent::EndLogin { node: "a".into(), login_id: "x".into() },
         ];
         for event in &events {

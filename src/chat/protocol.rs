@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codes::ErrorCode;
+use crate::ids::{MessageId, RoomId};
 use crate::models::message::Message;
 use crate::models::user::PublicUser;
 
@@ -16,7 +17,7 @@ pub enum ClientFrame {
     Join {
         room: String,
         #[serde(default)]
-        since: Option<i64>,
+        since: Option<MessageId>,
     },
     Leave {
         room: String,
@@ -33,13 +34,13 @@ pub enum ClientFrame {
     History {
         room: String,
         #[serde(default)]
-        before: Option<i64>,
+        before: Option<MessageId>,
         #[serde(default)]
         limit: Option<i64>,
     },
     Read {
         room: String,
-        message_id: i64,
+        message_id: MessageId,
     },
 }
 
@@ -140,8 +141,8 @@ pub struct Frame {
 
 #[derive(Debug)]
 pub struct MessageFrame {
-    pub id: i64,
-    pub room_id: i64,
+    pub id: MessageId,
+    pub room_id: RoomId,
     pub json: ByteString,
 }
 
@@ -160,7 +161,7 @@ impl Frame {
         }
     }
 
-    pub fn message_id(&self) -> Option<i64> {
+    pub fn message_id(&self) -> Option<MessageId> {
         self.message.as_ref().map(|m| m.id)
     }
 }
@@ -224,12 +225,12 @@ pub fn typing_frame(room: &str, user: &PublicUser) -> ByteString {
     to_frame(&Typing { r#type: "typing", room, user })
 }
 
-pub fn read_frame(room: &str, message_id: i64) -> ByteString {
+pub fn read_frame(room: &str, message_id: MessageId) -> ByteString {
     #[derive(Serialize)]
     struct Read<'a> {
         r#type: &'static str,
         room: &'a str,
-        message_id: i64,
+        message_id: MessageId,
     }
     to_frame(&Read { r#type: "read", room, message_id })
 }
@@ -243,7 +244,7 @@ mod tests {
         assert!(matches!(parse(r#"{"type":"join","room":"lobby"}"#), Ok(ClientFrame::Join { since: None, .. })));
         assert!(matches!(
             parse(r#"{"type":"join","room":"lobby","since":7}"#),
-            Ok(ClientFrame::Join { since: Some(7), .. })
+            Ok(ClientFrame::Join { since: Some(MessageId(7)), .. })
         ));
         assert!(matches!(
             parse(r#"{"type":"send","room":"a","text":"hi","client_id":"c1"}"#),

@@ -133,7 +133,7 @@ impl WsSession {
         let timeout = Duration::from_secs(self.limits.client_timeout_secs);
         ctx.run_interval(every, move |session, ctx| {
             if session.last_heard.elapsed() > timeout {
-                tracing::debug!(user_id = session.user.id, "WebSocket heartbeat timed out");
+                tracing::debug!(user_id = %session.user.id, "WebSocket heartbeat timed out");
                 ctx.stop();
             } else {
                 ctx.ping(b"");
@@ -145,7 +145,7 @@ impl WsSession {
     fn request(&self, frame: ClientFrame) -> Result<Request, FrameError> {
         Ok(match frame {
             ClientFrame::Join { room, since } => {
-                if since.is_some_and(|s| s < 0) {
+                if since.is_some_and(|s| s.0 < 0) {
                     return Err(FrameError::bad_request("since must be a message id (0 or more)").in_room(&room));
                 }
                 Request::Join { room, since }
@@ -169,7 +169,7 @@ impl WsSession {
             }
             ClientFrame::Typing { room } => Request::Typing { room },
             ClientFrame::History { room, before, limit } => {
-                if before.is_some_and(|b| b <= 0) {
+                if before.is_some_and(|b| b.0 <= 0) {
                     return Err(FrameError::bad_request("before must be a message id").in_room(&room));
                 }
                 let limit = match limit {
@@ -180,7 +180,7 @@ impl WsSession {
                 Request::History { room, before, limit }
             }
             ClientFrame::Read { room, message_id } => {
-                if message_id < 1 {
+                if message_id.0 < 1 {
                     return Err(FrameError::bad_request("message_id must be a message id").in_room(&room));
                 }
                 Request::Read { room, message_id }

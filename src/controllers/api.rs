@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{self, CurrentUser};
 use crate::chat::room::{PostMessage, ReadMoved};
 use crate::errors::{AppError, ErrorBody};
+use crate::ids::MessageId;
 use crate::models::message::{Message, MessageView, Page};
 use crate::models::room::{Room, RoomMember, RoomSummary};
 use crate::models::user::PublicUser;
@@ -217,8 +218,8 @@ pub async fn list_messages(
         return Err(AppError::BadRequest("before and after are message ids".into()));
     }
     let page = match (query.before, query.after) {
-        (before, Some(after)) => Page::After(after, before),
-        (Some(before), None) => Page::Before(before),
+        (before, Some(after)) => Page::After(MessageId(after), before.map(MessageId)),
+        (Some(before), None) => Page::Before(MessageId(before)),
         (None, None) => Page::Latest,
     };
     let room = rooms::room_for(&state, &name, &user).await?;
@@ -327,8 +328,8 @@ pub async fn mark_read(
     name: web::Path<String>,
     body: web::Json<ReadRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let message_id = body.message_id;
-    if message_id < 1 {
+    let message_id = MessageId(body.message_id);
+    if message_id < MessageId(1) {
         return Err(AppError::BadRequest("message_id must be a message id".into()));
     }
     let room = rooms::room_for(&state, &name, &user).await?;
@@ -336,7 +337,7 @@ pub async fn mark_read(
     let moved = state
         .db
         .run(move |c| {
-            RoomMember::ensure(c, room_id, user_id, 0)?;
+            RoomMember::ensure(c, room_id, user_id, MessageId::NONE)?;
             RoomMember::mark_read(c, room_id, user_id, message_id)
         })
         .await?;

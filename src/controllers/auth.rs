@@ -126,7 +126,7 @@ pub async fn register(
     match created? {
         Ok(user) => {
             auth::log_in(&session, &user.public())?;
-            tracing::info!(user_id = user.id, "registered");
+            tracing::info!(user_id = %user.id, "registered");
             Ok(see_other("/rooms"))
         }
         Err(taken) => {

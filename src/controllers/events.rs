@@ -18,6 +18,7 @@ use crate::auth::CurrentUser;
 use crate::chat::fanout::{Batch, Outbox, QueueGauge, Sink};
 use crate::chat::room::{ConnId, Connect, Disconnect, RoomHub, Subscribe};
 use crate::errors::AppError;
+use crate::ids::MessageId;
 use crate::services::rooms::room_for;
 use crate::state::{AppState, SocketSlot};
 
@@ -111,12 +112,12 @@ fn accepts_event_stream(req: &HttpRequest) -> bool {
 }
 
 /// `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?since=`.
-fn resume_point(req: &HttpRequest, since: Option<&str>) -> Result<Option<i64>, AppError> {
+fn resume_point(req: &HttpRequest, since: Option<&str>) -> Result<Option<MessageId>, AppError> {
     let header = req.headers().get("Last-Event-ID").and_then(|v| v.to_str().ok()).map(str::trim);
     match header.filter(|v| !v.is_empty()).or(since.filter(|v| !v.is_empty())) {
         None => Ok(None),
         Some(value) => match value.parse::<i64>() {
-            Ok(id) if id >= 0 => Ok(Some(id)),
+            Ok(id) if id >= 0 => Ok(Some(MessageId(id))),
             _ => Err(AppError::BadRequest("Last-Event-ID and since must be message ids".into())),
         },
     }

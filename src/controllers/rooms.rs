@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::page_context;
 use crate::auth::{self, CurrentUser, PageUser};
 use crate::errors::AppError;
+use crate::ids::MessageId;
 use crate::models::message::Message;
 use crate::models::room::{Room, RoomMember, RoomSummary};
 use crate::models::user::User;
@@ -62,7 +63,8 @@ async fn rooms_page(
         .db
         .run(move |c| {
             let rooms = Room::list_for(c, user_id)?;
-            let ids: Vec<i64> = rooms.iter().map(|r| r.last_message_id).filter(|id| *id > 0).collect();
+            let ids: Vec<MessageId> =
+                rooms.iter().map(|r| r.last_message_id).filter(|id| *id > MessageId::NONE).collect();
             Ok((rooms, Message::find_by_ids(c, &ids)?))
         })
         .await?;

@@ -8,20 +8,21 @@ use super::schema::{message_sequence, messages, rooms, users};
 use super::user::PublicUser;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
+use crate::ids::{MessageId, RoomId, UserId};
 
 /// A stored message with its author's nickname: everything the message object shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    pub id: i64,
-    pub room_id: i64,
-    pub user_id: i64,
+    pub id: MessageId,
+    pub room_id: RoomId,
+    pub user_id: UserId,
     pub nickname: String,
     pub body: String,
     pub client_id: String,
     pub created_at: NaiveDateTime,
 }
 
-type MessageRow = (i64, i64, i64, String, String, String, NaiveDateTime);
+type MessageRow = (MessageId, RoomId, UserId, String, String, String, NaiveDateTime);
 
 impl From<MessageRow> for Message {
     fn from((id, room_id, user_id, nickname, body, client_id, created_at): MessageRow) -> Self {
@@ -32,7 +33,7 @@ impl From<MessageRow> for Message {
 /// The message object of docs/protocol.md, one shape everywhere.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView<'a> {
-    pub id: i64,
+    pub id: MessageId,
     pub room: &'a str,
     pub user: PublicUser,
     pub text: &'a str,
@@ -70,8 +71,8 @@ macro_rules! message_columns {
 /// The messages already stored under some (user_id, client_id) keys, by key.
 macro_rules! existing_by_key {
     ($c:ident, $keys:expr) => {{
-        let keys: Vec<(i64, &str)> = $keys.collect();
-        let mut user_ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let keys: Vec<(UserId, &str)> = $keys.collect();
+        let mut user_ids: Vec<UserId> = keys.iter().map(|k| k.0).collect();
         user_ids.sort_unstable();
         user_ids.dedup();
         let client_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
@@ -84,7 +85,7 @@ macro_rules! existing_by_key {
             .into_iter()
             .map(Message::from)
             .map(|m| ((m.user_id, m.client_id.clone()), m))
-            .collect::<HashMap<(i64, String), Message>>()
+            .collect::<HashMap<(UserId, String), Message>>()
     }};
 }
 
@@ -95,9 +96,9 @@ macro_rules! store_batch_with {
     ($c:ident, $batch:expr, $created_at:expr, $chain_top:expr, |$rows:ident| $insert:expr) => {{
         let batch: &[NewMessage] = $batch;
         // The chain position before this batch, read under the transaction's lock.
-        let mut prev: i64 = $chain_top;
+        let mut prev: MessageId = $chain_top;
         // A key repeated within the batch is stored once, by its first occurrence.
-        let mut first_of_key: HashMap<(i64, &str), usize> = HashMap::new();
+        let mut first_of_key: HashMap<(UserId, &str), usize> = HashMap::new();
         let mut fresh = Vec::new();
         for (index, m) in batch.iter().enumerate() {
             if let std::collections::hash_map::Entry::Vacant(slot) =
@@ -113,17 +114,17 @@ macro_rules! store_batch_with {
                 });
             }
         }
-        let ids: Vec<Option<i64>> = {
+        let ids: Vec<Option<MessageId>> = {
             let $rows: &[MessageRowInsert<'_>] = &fresh;
             $insert?
         };
         // Keys that were stored before: their first copies (the rare path).
-        let repeated: Vec<(i64, &str)> =
+        let repeated: Vec<(UserId, &str)> =
             fresh.iter().zip(&ids).filter(|(_, id)| id.is_none()).map(|(r, _)| (r.user_id, r.client_id)).collect();
         let existing =
             if repeated.is_empty() { HashMap::new() } else { existing_by_key!($c, repeated.iter().copied()) };
-        let mut new_by_index: HashMap<usize, (Message, i64)> = HashMap::new();
-        let mut room_tops: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+        let mut new_by_index: HashMap<usize, (Message, MessageId)> = HashMap::new();
+        let mut room_tops: std::collections::BTreeMap<RoomId, MessageId> = std::collections::BTreeMap::new();
         for (row, id) in fresh.iter().zip(&ids) {
             let Some(id) = *id else { continue };
             let index = first_of_key[&(row.user_id, row.client_id)];
@@ -149,7 +150,7 @@ macro_rules! store_batch_with {
             // Every room's pointer to its last message, in one statement. The values
             // are ids from the database, not input, so they are written inline.
             let cases: String = room_tops.iter().map(|(room, top)| format!(" WHEN {room} THEN {top}")).collect();
-            let ids: Vec<String> = room_tops.keys().map(i64::to_string).collect();
+            let ids: Vec<String> = room_tops.keys().map(RoomId::to_string).collect();
             diesel::sql_query(format!(
                 "UPDATE rooms SET last_message_id = CASE id{cases} END WHERE id IN ({})",
                 ids.join(",")
@@ -181,16 +182,16 @@ pub enum Page {
     /// The latest `limit`.
     Latest,
     /// The `limit` just before this id (exclusive).
-    Before(i64),
+    Before(MessageId),
     /// The `limit` just after this id (exclusive), optionally below a bound.
-    After(i64, Option<i64>),
+    After(MessageId, Option<MessageId>),
 }
 
 /// A message to store, as the group-commit writer receives it.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub room_id: i64,
-    pub user_id: i64,
+    pub room_id: RoomId,
+    pub user_id: UserId,
     pub nickname: String,
     pub body: String,
     pub client_id: String,
@@ -200,7 +201,7 @@ pub struct NewMessage {
 #[derive(Debug, Clone)]
 pub enum Stored {
     /// Stored now, right after `prev` in the commit order of all messages.
-    New { message: Message, prev: i64 },
+    New { message: Message, prev: MessageId },
     /// The same sender already stored this `client_id`: here is the first copy.
     Existing(Message),
 }
@@ -208,7 +209,7 @@ pub enum Stored {
 impl Message {
     /// A page of a room's history in ascending id order, and whether more exist in the
     /// paging direction.
-    pub fn page(conn: &mut DbConn, room_id: i64, page: Page, limit: usize) -> DbResult<(Vec<Message>, bool)> {
+    pub fn page(conn: &mut DbConn, room_id: RoomId, page: Page, limit: usize) -> DbResult<(Vec<Message>, bool)> {
         let fetch = limit as i64 + 1;
         let mut rows: Vec<Message> = db_run!(conn, |c| {
             let query = messages::table
@@ -243,14 +244,14 @@ impl Message {
     }
 
     /// The last message id in commit order, across all rooms.
-    pub fn sequence_top(conn: &mut DbConn) -> DbResult<i64> {
+    pub fn sequence_top(conn: &mut DbConn) -> DbResult<MessageId> {
         db_run!(conn, |c| message_sequence::table.find(1).select(message_sequence::last_message_id).first(c))
             .map_err(Into::into)
     }
 
     /// Messages committed after `after`, in id (= commit) order, in any room: what a
     /// node missed of the chain.
-    pub fn chain_after(conn: &mut DbConn, after: i64, limit: usize) -> DbResult<Vec<(Message, String)>> {
+    pub fn chain_after(conn: &mut DbConn, after: MessageId, limit: usize) -> DbResult<Vec<(Message, String)>> {
         db_run!(conn, |c| messages::table
             .inner_join(users::table)
             .inner_join(rooms::table)
@@ -264,7 +265,7 @@ impl Message {
     }
 
     /// Messages by id (for room previews), in no particular order.
-    pub fn find_by_ids(conn: &mut DbConn, ids: &[i64]) -> DbResult<Vec<Message>> {
+    pub fn find_by_ids(conn: &mut DbConn, ids: &[MessageId]) -> DbResult<Vec<Message>> {
         db_run!(conn, |c| messages::table
             .inner_join(users::table)
             .filter(messages::id.eq_any(ids))
@@ -276,7 +277,12 @@ impl Message {
 
     /// What a client that has seen up to `since` missed: everything after it, or when
     /// that is more than `cap`, the latest `cap` and `true` (limited).
-    pub fn missed_since(conn: &mut DbConn, room_id: i64, since: i64, cap: usize) -> DbResult<(Vec<Message>, bool)> {
+    pub fn missed_since(
+        conn: &mut DbConn,
+        room_id: RoomId,
+        since: MessageId,
+        cap: usize,
+    ) -> DbResult<(Vec<Message>, bool)> {
         let fetch = cap as i64 + 1;
         let mut rows: Vec<Message> = db_run!(conn, |c| messages::table
             .inner_join(users::table)
@@ -299,8 +305,8 @@ impl Message {
     /// `page` of it, and whether more follow (the event stream reads on from there).
     pub fn missed_since_in(
         conn: &mut DbConn,
-        room_ids: &[i64],
-        since: i64,
+        room_ids: &[RoomId],
+        since: MessageId,
         page: usize,
     ) -> DbResult<(Vec<Message>, bool)> {
         let mut rows: Vec<Message> = db_run!(conn, |c| messages::table
@@ -336,9 +342,9 @@ impl Message {
                         .map(|row| diesel::insert_or_ignore_into(messages::table)
                             .values(row)
                             .returning(messages::id)
-                            .get_result::<i64>(c)
+                            .get_result::<MessageId>(c)
                             .optional())
-                        .collect::<QueryResult<Vec<Option<i64>>>>())
+                        .collect::<QueryResult<Vec<Option<MessageId>>>>())
                 }),
             mysql
                 | c
@@ -356,17 +362,17 @@ impl Message {
                         diesel::insert_or_ignore_into(messages::table).values(rows).execute(c)?;
                         // Only this transaction inserts messages now (it holds the chain's
                         // lock), so the rows after the chain's head are exactly ours.
-                        let inserted: HashMap<(i64, String), i64> = messages::table
+                        let inserted: HashMap<(UserId, String), MessageId> = messages::table
                             .filter(messages::id.gt(top))
                             .select((messages::id, messages::user_id, messages::client_id))
-                            .load::<(i64, i64, String)>(c)?
+                            .load::<(MessageId, UserId, String)>(c)?
                             .into_iter()
                             .map(|(id, user, client_id)| ((user, client_id), id))
                             .collect();
                         Ok::<_, diesel::result::Error>(
                             rows.iter()
                                 .map(|r| inserted.get(&(r.user_id, r.client_id.to_owned())).copied())
-                                .collect::<Vec<Option<i64>>>(),
+                                .collect::<Vec<Option<MessageId>>>(),
                         )
                     })
                 })
@@ -378,8 +384,8 @@ impl Message {
 #[derive(Insertable)]
 #[diesel(table_name = messages)]
 struct MessageRowInsert<'a> {
-    room_id: i64,
-    user_id: i64,
+    room_id: RoomId,
+    user_id: UserId,
     body: &'a str,
     client_id: &'a str,
     created_at: NaiveDateTime,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::schema::{room_members, rooms, users};
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
+use crate::ids::{MessageId, RoomId, UserId};
 
 /// What kind of room: stored as its name (`public`, `direct`) in `rooms.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, AsExpression, FromSqlRow, utoipa::ToSchema)]
@@ -56,12 +57,12 @@ where
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rooms)]
 pub struct Room {
-    pub id: i64,
+    pub id: RoomId,
     pub name: String,
     pub kind: RoomKind,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
-    pub last_message_id: i64,
+    pub last_message_id: MessageId,
 }
 
 /// A room as one user sees it in a list.
@@ -72,7 +73,7 @@ pub struct RoomSummary {
     /// What to call the room: its name, or for a direct room the other person's nickname.
     pub title: String,
     pub unread: i64,
-    pub last_message_id: i64,
+    pub last_message_id: MessageId,
 }
 
 impl Room {
@@ -86,23 +87,23 @@ impl Room {
     }
 
     /// Creates a room; `Ok(None)` when the name is taken (the unique key decides).
-    pub fn create(conn: &mut DbConn, name: &str, kind: RoomKind, created_by: i64) -> DbResult<Option<Room>> {
+    pub fn create(conn: &mut DbConn, name: &str, kind: RoomKind, created_by: UserId) -> DbResult<Option<Room>> {
         let created_at = super::now();
         let values = (
             rooms::name.eq(name),
             rooms::kind.eq(kind),
             rooms::created_by.eq(Some(created_by)),
             rooms::created_at.eq(created_at),
-            rooms::last_message_id.eq(0i64),
+            rooms::last_message_id.eq(MessageId::NONE),
         );
         let inserted = db_run!(
             conn,
-            sqlite | c | diesel::insert_into(rooms::table).values(values).returning(rooms::id).get_result::<i64>(c),
+            sqlite | c | diesel::insert_into(rooms::table).values(values).returning(rooms::id).get_result::<RoomId>(c),
             mysql
                 | c
                 | c.transaction(|c| {
                     diesel::insert_into(rooms::table).values(values).execute(c)?;
-                    diesel::select(super::last_insert_id()).get_result::<i64>(c)
+                    diesel::select(super::last_insert_id()).get_result::<i64>(c).map(RoomId)
                 })
         );
         match inserted {
@@ -112,7 +113,7 @@ impl Room {
                 kind,
                 created_by: Some(created_by),
                 created_at,
-                last_message_id: 0,
+                last_message_id: MessageId::NONE,
             })),
             Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
                 Ok(None)
@@ -121,12 +122,12 @@ impl Room {
         }
     }
 
-    pub fn last_message_id(conn: &mut DbConn, room_id: i64) -> DbResult<i64> {
+    pub fn last_message_id(conn: &mut DbConn, room_id: RoomId) -> DbResult<MessageId> {
         db_run!(conn, |c| rooms::table.find(room_id).select(rooms::last_message_id).first(c)).map_err(Into::into)
     }
 
     /// The user ids of a room's members.
-    pub fn member_ids(conn: &mut DbConn, room_id: i64) -> DbResult<Vec<i64>> {
+    pub fn member_ids(conn: &mut DbConn, room_id: RoomId) -> DbResult<Vec<UserId>> {
         db_run!(conn, |c| room_members::table
             .filter(room_members::room_id.eq(room_id))
             .select(room_members::user_id)
@@ -139,7 +140,7 @@ impl Room {
     /// transaction, so that nobody can see the room without its members (and, say,
     /// cache it as a room nobody may enter). Returns the room and whether this call
     /// created it.
-    pub fn direct_between(conn: &mut DbConn, a: i64, b: i64) -> DbResult<(Room, bool)> {
+    pub fn direct_between(conn: &mut DbConn, a: UserId, b: UserId) -> DbResult<(Room, bool)> {
         let (low, high) = if a < b { (a, b) } else { (b, a) };
         let name = direct_room_name(low, high);
         if let Some(room) = Room::find_by_name(conn, &name)? {
@@ -151,15 +152,15 @@ impl Room {
             rooms::kind.eq(RoomKind::Direct),
             rooms::created_by.eq(Some(a)),
             rooms::created_at.eq(created_at),
-            rooms::last_message_id.eq(0i64),
+            rooms::last_message_id.eq(MessageId::NONE),
         );
-        let members = |room_id: i64| {
+        let members = |room_id: RoomId| {
             [low, high].map(|user_id| {
                 (
                     room_members::room_id.eq(room_id),
                     room_members::user_id.eq(user_id),
                     room_members::joined_at.eq(created_at),
-                    room_members::last_read_message_id.eq(0i64),
+                    room_members::last_read_message_id.eq(MessageId::NONE),
                 )
             })
         };
@@ -171,7 +172,7 @@ impl Room {
                     let id = diesel::insert_into(rooms::table)
                         .values(room_values)
                         .returning(rooms::id)
-                        .get_result::<i64>(c)?;
+                        .get_result::<RoomId>(c)?;
                     diesel::insert_into(room_members::table).values(&members(id)[..]).execute(c)?;
                     Ok(id)
                 }),
@@ -179,14 +180,21 @@ impl Room {
                 | c
                 | c.transaction(|c| {
                     diesel::insert_into(rooms::table).values(room_values).execute(c)?;
-                    let id = diesel::select(super::last_insert_id()).get_result::<i64>(c)?;
+                    let id = RoomId(diesel::select(super::last_insert_id()).get_result::<i64>(c)?);
                     diesel::insert_into(room_members::table).values(&members(id)[..]).execute(c)?;
                     Ok(id)
                 })
         );
         match inserted {
             Ok(id) => Ok((
-                Room { id, name, kind: RoomKind::Direct, created_by: Some(a), created_at, last_message_id: 0 },
+                Room {
+                    id,
+                    name,
+                    kind: RoomKind::Direct,
+                    created_by: Some(a),
+                    created_at,
+                    last_message_id: MessageId::NONE,
+                },
                 true,
             )),
             Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
@@ -198,7 +206,7 @@ impl Room {
     }
 
     /// Every public room and the user's direct rooms, each with the user's unread count.
-    pub fn list_for(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<RoomSummary>> {
+    pub fn list_for(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<RoomSummary>> {
         let public: Vec<Room> = db_run!(conn, |c| rooms::table
             .filter(rooms::kind.eq(RoomKind::Public))
             .order(rooms::id.asc())
@@ -211,9 +219,9 @@ impl Room {
             .order(rooms::id.asc())
             .select(Room::as_select())
             .load(c))?;
-        let direct_ids: Vec<i64> = direct.iter().map(|r| r.id).collect();
+        let direct_ids: Vec<RoomId> = direct.iter().map(|r| r.id).collect();
         // The other member of each direct room, for its title.
-        let partners: Vec<(i64, String)> = db_run!(conn, |c| room_members::table
+        let partners: Vec<(RoomId, String)> = db_run!(conn, |c| room_members::table
             .inner_join(users::table.on(users::id.eq(room_members::user_id)))
             .filter(room_members::room_id.eq_any(&direct_ids))
             .filter(room_members::user_id.ne(user_id))
@@ -249,7 +257,7 @@ pub enum Refusal {
 impl Room {
     /// The room by name if this user may read and post in it: every public room, and
     /// the direct rooms the user is one of the two members of.
-    pub fn open_for(conn: &mut DbConn, name: &str, user_id: i64) -> DbResult<Result<Room, Refusal>> {
+    pub fn open_for(conn: &mut DbConn, name: &str, user_id: UserId) -> DbResult<Result<Room, Refusal>> {
         let Some(room) = Room::find_by_name(conn, name)? else { return Ok(Err(Refusal::NoSuchRoom)) };
         if room.is_direct() && !RoomMember::is_member(conn, room.id, user_id)? {
             return Ok(Err(Refusal::NoSuchRoom));
@@ -262,7 +270,7 @@ impl Room {
     }
 }
 
-pub fn direct_room_name(low: i64, high: i64) -> String {
+pub fn direct_room_name(low: UserId, high: UserId) -> String {
     format!("dm-{low}-{high}")
 }
 
@@ -270,7 +278,7 @@ pub struct RoomMember;
 
 impl RoomMember {
     /// Makes the user a member (no-op when already one), reading up to `last_read`.
-    pub fn ensure(conn: &mut DbConn, room_id: i64, user_id: i64, last_read: i64) -> DbResult<()> {
+    pub fn ensure(conn: &mut DbConn, room_id: RoomId, user_id: UserId, last_read: MessageId) -> DbResult<()> {
         let values = (
             room_members::room_id.eq(room_id),
             room_members::user_id.eq(user_id),
@@ -283,13 +291,13 @@ impl RoomMember {
 
     /// A first join (or first post) makes the user a member who has read everything up
     /// to now: old history is not "unread". Later calls change nothing.
-    pub fn enter(conn: &mut DbConn, room_id: i64, user_id: i64) -> DbResult<()> {
+    pub fn enter(conn: &mut DbConn, room_id: RoomId, user_id: UserId) -> DbResult<()> {
         let room_top = Room::last_message_id(conn, room_id)?;
         RoomMember::ensure(conn, room_id, user_id, room_top)
     }
 
-    pub fn is_member(conn: &mut DbConn, room_id: i64, user_id: i64) -> DbResult<bool> {
-        let found: Option<i64> = db_run!(conn, |c| room_members::table
+    pub fn is_member(conn: &mut DbConn, room_id: RoomId, user_id: UserId) -> DbResult<bool> {
+        let found: Option<UserId> = db_run!(conn, |c| room_members::table
             .filter(room_members::room_id.eq(room_id))
             .filter(room_members::user_id.eq(user_id))
             .select(room_members::user_id)
@@ -299,20 +307,25 @@ impl RoomMember {
     }
 
     /// The user's read marker in a room (0 when not a member).
-    pub fn last_read(conn: &mut DbConn, room_id: i64, user_id: i64) -> DbResult<i64> {
-        let marker: Option<i64> = db_run!(conn, |c| room_members::table
+    pub fn last_read(conn: &mut DbConn, room_id: RoomId, user_id: UserId) -> DbResult<MessageId> {
+        let marker: Option<MessageId> = db_run!(conn, |c| room_members::table
             .filter(room_members::room_id.eq(room_id))
             .filter(room_members::user_id.eq(user_id))
             .select(room_members::last_read_message_id)
             .first(c)
             .optional())?;
-        Ok(marker.unwrap_or(0))
+        Ok(marker.unwrap_or(MessageId::NONE))
     }
 
     /// Moves the read marker forward (never back, never past the room's latest message:
     /// a marker beyond it would hide every later message from the unread count). The
     /// marker set, when it moved.
-    pub fn mark_read(conn: &mut DbConn, room_id: i64, user_id: i64, message_id: i64) -> DbResult<Option<i64>> {
+    pub fn mark_read(
+        conn: &mut DbConn,
+        room_id: RoomId,
+        user_id: UserId,
+        message_id: MessageId,
+    ) -> DbResult<Option<MessageId>> {
         let marker = message_id.min(Room::last_message_id(conn, room_id)?);
         let moved = db_run!(conn, |c| diesel::update(
             room_members::table
@@ -327,7 +340,7 @@ impl RoomMember {
 
     /// Unread messages per room for one user: others' messages after the read marker,
     /// counted on the (room_id, id) index from the marker on.
-    pub fn unread_counts(conn: &mut DbConn, user_id: i64) -> DbResult<Vec<(i64, i64)>> {
+    pub fn unread_counts(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<(RoomId, i64)>> {
         use super::schema::messages;
         db_run!(conn, |c| messages::table
             .inner_join(

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use super::schema::users;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
+use crate::ids::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub phone: String,
     pub nickname: String,
     pub password_hash: String,
@@ -19,7 +20,7 @@ pub struct User {
 /// What other people may see of a user: never the phone number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable, utoipa::ToSchema)]
 pub struct PublicUser {
-    pub id: i64,
+    pub id: UserId,
     pub nickname: String,
 }
 
@@ -46,7 +47,7 @@ impl User {
         PublicUser { id: self.id, nickname: self.nickname.clone() }
     }
 
-    pub fn find(conn: &mut DbConn, id: i64) -> DbResult<Option<User>> {
+    pub fn find(conn: &mut DbConn, id: UserId) -> DbResult<Option<User>> {
         db_run!(conn, |c| users::table.find(id).select(User::as_select()).first(c).optional()).map_err(Into::into)
     }
 
@@ -66,7 +67,7 @@ impl User {
 
     /// Whether a nickname, or one that looks the same (same skeleton), is taken.
     pub fn nickname_taken(conn: &mut DbConn, nickname: &str, skeleton: &str) -> DbResult<bool> {
-        let found: Option<i64> = db_run!(conn, |c| users::table
+        let found: Option<UserId> = db_run!(conn, |c| users::table
             .filter(users::nickname.eq(nickname).or(users::nickname_skeleton.eq(skeleton)))
             .select(users::id)
             .first(c)
@@ -78,7 +79,7 @@ impl User {
     /// nickname looks like an earlier one's keeps none (both names stay usable; the next
     /// look-alike is refused).
     pub fn fill_skeletons(conn: &mut DbConn) -> DbResult<usize> {
-        let missing: Vec<(i64, String)> = db_run!(conn, |c| users::table
+        let missing: Vec<(UserId, String)> = db_run!(conn, |c| users::table
             .filter(users::nickname_skeleton.is_null())
             .order(users::id.asc())
             .select((users::id, users::nickname))
@@ -102,12 +103,12 @@ impl User {
     pub fn create(conn: &mut DbConn, new: &NewUser<'_>) -> DbResult<Result<User, Taken>> {
         let inserted = db_run!(
             conn,
-            sqlite | c | diesel::insert_into(users::table).values(new).returning(users::id).get_result::<i64>(c),
+            sqlite | c | diesel::insert_into(users::table).values(new).returning(users::id).get_result::<UserId>(c),
             mysql
                 | c
                 | c.transaction(|c| {
                     diesel::insert_into(users::table).values(new).execute(c)?;
-                    diesel::select(super::last_insert_id()).get_result::<i64>(c)
+                    diesel::select(super::last_insert_id()).get_result::<i64>(c).map(UserId)
                 })
         );
         match inserted {

@@ -10,11 +10,12 @@ use super::sequence::Chained;
 use super::RoomHub;
 use crate::chat::broker::ClusterEvent;
 use crate::chat::protocol::{self, Frame, MessageFrame};
+use crate::ids::{RoomId, UserId};
 use crate::models::user::PublicUser;
 
 impl RoomHub {
     /// A user's first connection in a room on this node went live.
-    pub(crate) fn came_online_here(&mut self, ctx: &mut Context<Self>, room_id: i64, user: PublicUser) {
+    pub(crate) fn came_online_here(&mut self, ctx: &mut Context<Self>, room_id: RoomId, user: PublicUser) {
         if !self.broker.is_clustered() {
             return self.announce(room_id, &user, true);
         }
@@ -43,7 +44,7 @@ impl RoomHub {
     }
 
     /// A user's last connection in a room on this node went away.
-    pub(crate) fn went_offline_here(&mut self, ctx: &mut Context<Self>, room_id: i64, user: PublicUser) {
+    pub(crate) fn went_offline_here(&mut self, ctx: &mut Context<Self>, room_id: RoomId, user: PublicUser) {
         if !self.broker.is_clustered() {
             return self.announce(room_id, &user, false);
         }
@@ -74,7 +75,7 @@ impl RoomHub {
 
     /// Tells this node's connections in the room that someone came or went, unless that
     /// changes nothing for them (the user is still here through another connection).
-    pub(crate) fn announce(&mut self, room_id: i64, user: &PublicUser, online: bool) {
+    pub(crate) fn announce(&mut self, room_id: RoomId, user: &PublicUser, online: bool) {
         let Some(room) = self.rooms.get_mut(&room_id) else { return };
         if room.online.contains_key(&user.id) != online {
             return; // a local connection came or went meanwhile: it says otherwise
@@ -90,7 +91,7 @@ impl RoomHub {
     }
 
     /// Someone online or gone through another node.
-    fn remote_presence(&mut self, room_id: i64, user: PublicUser, online: bool) {
+    fn remote_presence(&mut self, room_id: RoomId, user: PublicUser, online: bool) {
         let Some(room) = self.rooms.get_mut(&room_id) else { return };
         if room.online.contains_key(&user.id) {
             return; // online here: our own connections decide
@@ -114,12 +115,12 @@ impl RoomHub {
             return;
         }
         let broker = self.broker.clone();
-        let claims: Vec<(i64, PublicUser)> = self
+        let claims: Vec<(RoomId, PublicUser)> = self
             .rooms
             .iter()
             .flat_map(|(room_id, room)| room.online.values().map(move |(user, _)| (*room_id, user.clone())))
             .collect();
-        let room_ids: Vec<i64> = self.rooms.keys().copied().collect();
+        let room_ids: Vec<RoomId> = self.rooms.keys().copied().collect();
         async move {
             if let Err(e) = broker.presence_refresh(claims).await {
                 tracing::warn!(error = %e, "renewing presence claims failed");
@@ -142,9 +143,9 @@ impl RoomHub {
     }
 
     /// Brings a room's remote presence in line with the cluster's list.
-    pub(crate) fn reconcile_room(&mut self, room_id: i64, online: Vec<PublicUser>) {
+    pub(crate) fn reconcile_room(&mut self, room_id: RoomId, online: Vec<PublicUser>) {
         let Some(room) = self.rooms.get(&room_id) else { return };
-        let local: Vec<i64> = room.online.keys().copied().collect();
+        let local: Vec<UserId> = room.online.keys().copied().collect();
         let gone: Vec<PublicUser> =
             room.remote_online.values().filter(|u| !online.iter().any(|o| o.id == u.id)).cloned().collect();
         for user in gone {
@@ -159,7 +160,7 @@ impl RoomHub {
     /// let the joins that waited for it go live (their member lists need it). A Redis
     /// that does not answer holds them up no longer than the connection manager's
     /// response timeout (500 ms).
-    pub(crate) fn load_remote_presence(&mut self, ctx: &mut Context<Self>, room_id: i64) {
+    pub(crate) fn load_remote_presence(&mut self, ctx: &mut Context<Self>, room_id: RoomId) {
         if !self.broker.is_clustered() {
             return;
         }
@@ -181,7 +182,7 @@ impl RoomHub {
     }
 
     /// Whether typing notices go out in this room (it is served here and not too big).
-    pub(crate) fn typing_heard(&self, room_id: i64) -> bool {
+    pub(crate) fn typing_heard(&self, room_id: RoomId) -> bool {
         self.rooms.get(&room_id).is_some_and(|r| !r.presence_quiet(self.limits.presence_room_max))
     }
 

@@ -9,7 +9,7 @@ impl RoomHub {
     /// Removes a connection from a room (with `begin_loading`, the only place that
     /// changes the registry), announcing its user offline when it was their last
     /// connection there.
-    pub(super) fn unsubscribe(&mut self, conn: ConnId, room_id: i64) {
+    pub(super) fn unsubscribe(&mut self, conn: ConnId, room_id: RoomId) {
         if let Some(c) = self.connections.get_mut(&conn) {
             c.last_typing.remove(&room_id);
         }
@@ -35,7 +35,7 @@ impl RoomHub {
 
     /// A user's first or last connection here in a room. On one node that is the whole
     /// story; in a cluster the other nodes' claims decide (asynchronously, via Redis).
-    pub(super) fn presence_changed(&mut self, room_id: i64, user: PublicUser, online: bool, known_elsewhere: bool) {
+    pub(super) fn presence_changed(&mut self, room_id: RoomId, user: PublicUser, online: bool, known_elsewhere: bool) {
         if !self.broker.is_clustered() {
             self.announce(room_id, &user, online);
         } else if !known_elsewhere {
@@ -52,7 +52,7 @@ impl RoomHub {
         let Some(connection) = self.connections.remove(&conn) else { return };
         if reason == Some(CloseReason::TooSlow) {
             metrics::counter!("ws_slow_consumers_dropped_total").increment(1);
-            tracing::info!(conn, user_id = connection.user.id, "dropped a connection that stopped reading");
+            tracing::info!(conn, user_id = %connection.user.id, "dropped a connection that stopped reading");
         }
         if let Some(reason) = reason {
             connection.outbox.close(reason);
@@ -80,7 +80,7 @@ impl RoomHub {
     }
 
     /// Presence and typing: to every live connection in the room but the user's own.
-    pub(super) fn broadcast_except_user(&mut self, room_id: i64, user_id: i64, frame: Frame) {
+    pub(super) fn broadcast_except_user(&mut self, room_id: RoomId, user_id: UserId, frame: Frame) {
         let batch: Batch = Arc::from([Arc::new(frame)]);
         let targets: Vec<ConnId> = self
             .registry
@@ -102,9 +102,9 @@ impl RoomHub {
     }
 
     /// New messages of one room, in id order, to every connection in it.
-    pub(super) fn fan_out(&mut self, room_id: i64, frames: Vec<Arc<Frame>>) {
-        let first_id = frames.first().and_then(|f| f.message_id()).unwrap_or(0);
-        let top_id = frames.last().and_then(|f| f.message_id()).unwrap_or(0);
+    pub(super) fn fan_out(&mut self, room_id: RoomId, frames: Vec<Arc<Frame>>) {
+        let first_id = frames.first().and_then(|f| f.message_id()).unwrap_or_default();
+        let top_id = frames.last().and_then(|f| f.message_id()).unwrap_or_default();
         let batch: Batch = Arc::from(frames);
         // A join's buffer holds frames for the time one history read takes.
         let max_buffer = self.limits.outbox_capacity.saturating_mul(64);

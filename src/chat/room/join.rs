@@ -6,7 +6,7 @@ use super::*;
 impl RoomHub {
     // ---- joining ----
 
-    pub(super) fn join(&mut self, ctx: &mut Context<Self>, conn: ConnId, name: String, since: Option<i64>) {
+    pub(super) fn join(&mut self, ctx: &mut Context<Self>, conn: ConnId, name: String, since: Option<MessageId>) {
         if let Some(info) = self.known_rooms.get(name.as_str()).cloned() {
             return self.start_join(ctx, conn, info, since);
         }
@@ -78,11 +78,11 @@ impl RoomHub {
             user_id,
             state: SubState::Live,
             online: false,
-            last_sent: 0,
+            last_sent: MessageId::NONE,
         });
         // A join again on the same connection starts over from its `since`.
         subscriber.state = SubState::Loading { generation, buffer: Vec::new() };
-        subscriber.last_sent = 0;
+        subscriber.last_sent = MessageId::NONE;
         if activated && clustered {
             if let Some(addr) = &self.me {
                 addr.do_send(RoomActivated { room_id: info.id });
@@ -91,7 +91,7 @@ impl RoomHub {
         true
     }
 
-    pub(super) fn is_loading(&self, conn: ConnId, room_id: i64, generation: u64) -> bool {
+    pub(super) fn is_loading(&self, conn: ConnId, room_id: RoomId, generation: u64) -> bool {
         matches!(
             self.registry.get(conn, room_id),
             Some(Subscriber { state: SubState::Loading { generation: g, .. }, .. }) if *g == generation
@@ -99,13 +99,13 @@ impl RoomHub {
     }
 
     /// Gives up a join whose history could not be read.
-    pub(super) fn abort_loading(&mut self, conn: ConnId, room_id: i64) {
+    pub(super) fn abort_loading(&mut self, conn: ConnId, room_id: RoomId) {
         self.unsubscribe(conn, room_id);
     }
 
     /// Turns a loading subscription live: counts its user online (announcing them if
     /// this is their first connection here) and returns the frames buffered meanwhile.
-    pub(super) fn go_live(&mut self, conn: ConnId, room_id: i64) -> Vec<Arc<Frame>> {
+    pub(super) fn go_live(&mut self, conn: ConnId, room_id: RoomId) -> Vec<Arc<Frame>> {
         let Some(user) = self.connections.get(&conn).map(|c| c.user.clone()) else { return Vec::new() };
         let Some(room) = self.rooms.get_mut(&room_id) else { return Vec::new() };
         let Some(subscriber) = self.registry.get_mut(conn, room_id) else { return Vec::new() };
@@ -125,13 +125,19 @@ impl RoomHub {
         buffer
     }
 
-    pub(super) fn set_last_sent(&mut self, conn: ConnId, room_id: i64, last_sent: i64) {
+    pub(super) fn set_last_sent(&mut self, conn: ConnId, room_id: RoomId, last_sent: MessageId) {
         if let Some(subscriber) = self.registry.get_mut(conn, room_id) {
             subscriber.last_sent = last_sent;
         }
     }
 
-    pub(super) fn start_join(&mut self, ctx: &mut Context<Self>, conn: ConnId, info: RoomInfo, since: Option<i64>) {
+    pub(super) fn start_join(
+        &mut self,
+        ctx: &mut Context<Self>,
+        conn: ConnId,
+        info: RoomInfo,
+        since: Option<MessageId>,
+    ) {
         let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
         if !info.admits(user_id) {
             let error = FrameError::new(ErrorCode::NotFound, "there is no such room");
@@ -143,7 +149,7 @@ impl RoomHub {
         let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
+            move |db| -> DbResult<(Vec<Message>, bool, Option<MessageId>)> {
                 let mut c = db.get()?;
                 RoomMember::enter(&mut c, room_id, user_id)?;
                 let room_top = Room::last_message_id(&mut c, room_id)?;
@@ -167,7 +173,7 @@ impl RoomHub {
         );
     }
 
-    pub(super) fn finish_join(&mut self, room_id: i64, ready: ReadyJoin) {
+    pub(super) fn finish_join(&mut self, room_id: RoomId, ready: ReadyJoin) {
         if !self.is_loading(ready.conn, room_id, ready.generation) {
             return; // left, disconnected or joined again meanwhile
         }
@@ -186,7 +192,7 @@ impl RoomHub {
         };
         let buffer = self.go_live(conn, room_id);
         // What the history already holds is not sent twice.
-        let seen = messages.last().map(|m| m.id).or(since).unwrap_or(0);
+        let seen = messages.last().map(|m| m.id).or(since).unwrap_or_default();
         let backlog: Vec<Arc<Frame>> =
             buffer.into_iter().filter(|f| f.message_id().is_none_or(|id| id > seen)).collect();
         let last_sent = backlog.iter().filter_map(|f| f.message_id()).max().unwrap_or(seen).max(seen);
@@ -205,7 +211,7 @@ impl RoomHub {
         ctx: &mut Context<Self>,
         conn: ConnId,
         rooms: Vec<RoomInfo>,
-        since: Option<i64>,
+        since: Option<MessageId>,
     ) {
         let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
         let generation = self.next_generation;
@@ -213,12 +219,12 @@ impl RoomHub {
         for info in &rooms {
             self.begin_loading(conn, info, generation);
         }
-        let room_ids: Vec<i64> = rooms.iter().map(|r| r.id).collect();
+        let room_ids: Vec<RoomId> = rooms.iter().map(|r| r.id).collect();
         let page = self.limits.resume_cap;
         let ids = room_ids.clone();
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<(Vec<Message>, bool, Option<i64>)> {
+            move |db| -> DbResult<(Vec<Message>, bool, Option<MessageId>)> {
                 let mut c = db.get()?;
                 for room_id in &ids {
                     RoomMember::enter(&mut c, *room_id, user_id)?;
@@ -252,12 +258,12 @@ impl RoomHub {
         &mut self,
         ctx: &mut Context<Self>,
         conn: ConnId,
-        room_ids: Vec<i64>,
+        room_ids: Vec<RoomId>,
         generation: u64,
-        since: Option<i64>,
+        since: Option<MessageId>,
         result: DbResult<(Vec<Message>, bool)>,
     ) {
-        let room_ids: Vec<i64> = room_ids.into_iter().filter(|id| self.is_loading(conn, *id, generation)).collect();
+        let room_ids: Vec<RoomId> = room_ids.into_iter().filter(|id| self.is_loading(conn, *id, generation)).collect();
         if room_ids.is_empty() {
             return;
         }
@@ -276,7 +282,7 @@ impl RoomHub {
             }
         }
         if more {
-            let after = history.last().map_or(since.unwrap_or(0), |m| m.id);
+            let after = history.last().map_or(since.unwrap_or_default(), |m| m.id);
             if !frames.is_empty() {
                 self.deliver(conn, Arc::from(frames));
             }
@@ -287,7 +293,7 @@ impl RoomHub {
                 move |hub, ctx, result| hub.finish_stream(ctx, conn, room_ids, generation, Some(after), result),
             );
         }
-        let floor = since.unwrap_or(0);
+        let floor = since.unwrap_or_default();
         for room_id in &room_ids {
             let buffered = self.go_live(conn, *room_id);
             frames.extend(buffered.into_iter().filter(|f| f.message_id().is_some_and(|id| id > floor)));

@@ -7,6 +7,7 @@ use bytestring::ByteString;
 use super::ConnId;
 use crate::chat::fanout::Outbox;
 use crate::codes::ErrorCode;
+use crate::ids::{MessageId, UserId};
 use crate::models::room::Room;
 use crate::models::user::PublicUser;
 
@@ -35,12 +36,12 @@ pub struct Command {
 
 #[derive(Debug)]
 pub enum Request {
-    Join { room: String, since: Option<i64> },
+    Join { room: String, since: Option<MessageId> },
     Leave { room: String },
     Send { room: String, text: String, client_id: String },
     Typing { room: String },
-    History { room: String, before: Option<i64>, limit: usize },
-    Read { room: String, message_id: i64 },
+    History { room: String, before: Option<MessageId>, limit: usize },
+    Read { room: String, message_id: MessageId },
 }
 
 /// An event stream's rooms (already checked to be open to its user), entered at once.
@@ -49,7 +50,7 @@ pub enum Request {
 pub struct Subscribe {
     pub conn: ConnId,
     pub rooms: Vec<Room>,
-    pub since: Option<i64>,
+    pub since: Option<MessageId>,
 }
 
 /// A message posted over HTTP by a user already checked to be allowed in the room.
@@ -72,9 +73,9 @@ pub struct PostedMessage {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct ReadMoved {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub room: String,
-    pub message_id: i64,
+    pub message_id: MessageId,
 }
 
 /// A login ended: close its connections.

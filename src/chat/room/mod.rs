@@ -39,6 +39,7 @@ use super::store::{StoreFailed, StoreWriter, StoredBatch};
 use crate::codes::{CloseReason, ErrorCode};
 use crate::config::Limits;
 use crate::db::{Db, DbResult};
+use crate::ids::{MessageId, RoomId, UserId};
 use crate::models::message::{Message, NewMessage, Page, Stored};
 use crate::models::room::{Room, RoomMember};
 use crate::models::user::PublicUser;
@@ -59,17 +60,17 @@ const HELD_REQUESTS_MAX: usize = 256;
 
 #[derive(Debug, Clone)]
 struct RoomInfo {
-    id: i64,
+    id: RoomId,
     name: Arc<str>,
     /// For a direct room, its two members: nobody else may enter.
-    direct_members: Option<Vec<i64>>,
+    direct_members: Option<Vec<UserId>>,
 }
 
 impl RoomInfo {
     /// The room-access rule of `services::rooms::room_for`, from the cache: a public
     /// room admits everybody, a direct room its two members only (to anyone else it
     /// is a room that does not exist).
-    fn admits(&self, user_id: i64) -> bool {
+    fn admits(&self, user_id: UserId) -> bool {
         self.direct_members.as_ref().is_none_or(|members| members.contains(&user_id))
     }
 
@@ -84,7 +85,7 @@ struct Connection {
     user: PublicUser,
     login_id: String,
     outbox: Outbox,
-    last_typing: HashMap<i64, Instant>,
+    last_typing: HashMap<RoomId, Instant>,
     /// While a room this connection joins is looked up in the database, its next
     /// requests wait here, in order: a `send` right after `join` must not find the
     /// room not joined yet.
@@ -101,21 +102,21 @@ enum SubState {
 }
 
 struct Subscriber {
-    user_id: i64,
+    user_id: UserId,
     state: SubState,
     /// Whether this subscription counts towards its user's presence in the room.
     online: bool,
     /// The highest message id this connection got in this room (no duplicates).
-    last_sent: i64,
+    last_sent: MessageId,
 }
 
 /// A room with connections on this node (it lives as long as the registry holds one).
 struct RoomState {
     info: RoomInfo,
     /// Users online here and how many of their connections are.
-    online: HashMap<i64, (PublicUser, usize)>,
+    online: HashMap<UserId, (PublicUser, usize)>,
     /// Users online in this room through other nodes only.
-    remote_online: HashMap<i64, PublicUser>,
+    remote_online: HashMap<UserId, PublicUser>,
     /// Joins whose history is read but whose member list waits for the other nodes'
     /// presence, read from Redis when the room becomes active here (None once read).
     awaiting_remote: Option<Vec<ReadyJoin>>,
@@ -125,7 +126,7 @@ struct RoomState {
 struct ReadyJoin {
     conn: ConnId,
     generation: u64,
-    since: Option<i64>,
+    since: Option<MessageId>,
     result: DbResult<(Vec<Message>, bool)>,
 }
 
@@ -170,11 +171,11 @@ pub struct RoomHub {
     next_conn: ConnId,
     next_generation: u64,
     connections: HashMap<ConnId, Connection>,
-    by_user: HashMap<i64, HashSet<ConnId>>,
+    by_user: HashMap<UserId, HashSet<ConnId>>,
     /// Which connection is in which room; changed only by `begin_loading` and
     /// `unsubscribe`.
     registry: Registry<Subscriber>,
-    rooms: HashMap<i64, RoomState>,
+    rooms: HashMap<RoomId, RoomState>,
     known_rooms: HashMap<Arc<str>, RoomInfo>,
 }
 
@@ -185,7 +186,7 @@ impl RoomHub {
         db: Db,
         limits: Limits,
         broker: Arc<dyn Broker>,
-        sequence_top: i64,
+        sequence_top: MessageId,
         cluster_events: Option<tokio::sync::mpsc::UnboundedReceiver<ClusterEvent>>,
     ) -> Self {
         RoomHub {
@@ -249,7 +250,7 @@ const CHAIN_SWEEP: Duration = Duration::from_secs(1);
 #[derive(Message)]
 #[rtype(result = "()")]
 struct PresenceChanged {
-    room_id: i64,
+    room_id: RoomId,
     user: PublicUser,
     online: bool,
 }
@@ -270,7 +271,7 @@ impl Handler<PresenceChanged> for RoomHub {
 #[derive(Message)]
 #[rtype(result = "()")]
 struct RoomActivated {
-    room_id: i64,
+    room_id: RoomId,
 }
 
 impl Handler<RoomActivated> for RoomHub {
@@ -389,7 +390,7 @@ impl Handler<ReadMoved> for RoomHub {
 }
 
 impl RoomHub {
-    fn room_name(&self, room_id: i64) -> Option<Arc<str>> {
+    fn room_name(&self, room_id: RoomId) -> Option<Arc<str>> {
         if let Some(room) = self.rooms.get(&room_id) {
             return Some(room.info.name.clone());
         }

@@ -6,7 +6,7 @@ impl RoomHub {
     // ---- requests ----
 
     /// The room a connection joined under this name.
-    pub(super) fn joined_room(&self, conn: ConnId, name: &str) -> Option<i64> {
+    pub(super) fn joined_room(&self, conn: ConnId, name: &str) -> Option<RoomId> {
         self.registry.room_by_name(conn, name)
     }
 
@@ -100,7 +100,14 @@ impl RoomHub {
         }
     }
 
-    fn history(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, before: Option<i64>, limit: usize) {
+    fn history(
+        &mut self,
+        ctx: &mut Context<Self>,
+        conn: ConnId,
+        room: String,
+        before: Option<MessageId>,
+        limit: usize,
+    ) {
         let Some(room_id) = self.joined_room(conn, &room) else {
             return self.refuse_not_joined(ctx, conn, room, None);
         };
@@ -121,7 +128,7 @@ impl RoomHub {
         );
     }
 
-    fn read(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, message_id: i64) {
+    fn read(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, message_id: MessageId) {
         let Some(room_id) = self.joined_room(conn, &room) else {
             return self.refuse_not_joined(ctx, conn, room, None);
         };
@@ -154,7 +161,7 @@ impl RoomHub {
     }
 
     /// A read marker moved: every other connection of the user hears of it.
-    pub(super) fn tell_devices(&mut self, user_id: i64, except: Option<ConnId>, room: &str, message_id: i64) {
+    pub(super) fn tell_devices(&mut self, user_id: UserId, except: Option<ConnId>, room: &str, message_id: MessageId) {
         let Some(conns) = self.by_user.get(&user_id) else { return };
         let targets: Vec<ConnId> = conns.iter().copied().filter(|c| Some(*c) != except).collect();
         if targets.is_empty() {

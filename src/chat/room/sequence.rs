@@ -16,6 +16,7 @@ use actix::prelude::*;
 
 use super::{ConnId, RoomHub};
 use crate::chat::protocol::Frame;
+use crate::ids::{MessageId, RoomId};
 use crate::models::message::Message;
 
 /// How long a message ahead of the chain waits for the ones before it to arrive.
@@ -25,27 +26,27 @@ const FILL_LIMIT: usize = 2000;
 
 /// A committed message and its place in the chain.
 pub(crate) struct Chained {
-    pub id: i64,
-    pub prev: i64,
-    pub room_id: i64,
+    pub id: MessageId,
+    pub prev: MessageId,
+    pub room_id: RoomId,
     pub frame: Arc<Frame>,
 }
 
 #[derive(Default)]
 pub(crate) struct Sequencer {
     /// The last id delivered (or known to be before everything still to come).
-    pub last: i64,
+    pub last: MessageId,
     /// Messages ahead of the chain, by the id they follow.
-    waiting: BTreeMap<i64, Chained>,
+    waiting: BTreeMap<MessageId, Chained>,
     fill_scheduled: bool,
     fill_running: bool,
     /// Answers to repeated sends whose first copy is still ahead of the chain: they go
     /// out once it is delivered, so that no connection sees an id before its elders.
-    held_repeats: Vec<(i64, ConnId, Frame)>,
+    held_repeats: Vec<(MessageId, ConnId, Frame)>,
 }
 
 impl Sequencer {
-    pub fn starting_at(last: i64) -> Self {
+    pub fn starting_at(last: MessageId) -> Self {
         Sequencer { last, ..Sequencer::default() }
     }
 
@@ -79,7 +80,7 @@ impl Sequencer {
 
     /// A repeated send's answer (its first copy): now, when the chain has delivered
     /// the first copy, or once it does (no connection sees an id before its elders).
-    pub fn repeat(&mut self, conn: ConnId, first_id: i64, frame: Frame) -> Option<(ConnId, Frame)> {
+    pub fn repeat(&mut self, conn: ConnId, first_id: MessageId, frame: Frame) -> Option<(ConnId, Frame)> {
         if first_id <= self.last {
             Some((conn, frame))
         } else {
@@ -93,7 +94,7 @@ impl Sequencer {
 #[derive(Default)]
 pub(crate) struct Accepted {
     /// Deliverable messages in chain order, consecutive ones of a room together.
-    pub runs: Vec<(i64, Vec<Arc<Frame>>)>,
+    pub runs: Vec<(RoomId, Vec<Arc<Frame>>)>,
     /// Held answers to repeated sends that may go out now.
     pub released: Vec<(ConnId, Frame)>,
     /// Messages wait ahead of a gap: the missing ones must be read.
@@ -117,7 +118,7 @@ impl RoomHub {
     }
 
     /// Answers a repeated send with its first copy, once the chain has delivered it.
-    pub(crate) fn answer_repeat(&mut self, conn: ConnId, first_id: i64, frame: Frame) {
+    pub(crate) fn answer_repeat(&mut self, conn: ConnId, first_id: MessageId, frame: Frame) {
         if let Some((conn, frame)) = self.sequence.repeat(conn, first_id, frame) {
             self.send_to(conn, frame);
         }
@@ -204,29 +205,30 @@ mod tests {
     use super::*;
 
     fn chained(id: i64, prev: i64, room_id: i64) -> Chained {
-        Chained { id, prev, room_id, frame: Arc::new(Frame::plain(format!("{id}").into())) }
+        let frame = Arc::new(Frame::plain(format!("{id}").into()));
+        Chained { id: MessageId(id), prev: MessageId(prev), room_id: RoomId(room_id), frame }
     }
 
     fn delivered(accepted: &Accepted) -> Vec<(i64, Vec<String>)> {
         accepted
             .runs
             .iter()
-            .map(|(room, frames)| (*room, frames.iter().map(|f| f.text.to_string()).collect()))
+            .map(|(room, frames)| (room.0, frames.iter().map(|f| f.text.to_string()).collect()))
             .collect()
     }
 
     #[test]
     fn messages_in_order_go_out_in_runs_of_one_room() {
-        let mut sequence = Sequencer::starting_at(10);
+        let mut sequence = Sequencer::starting_at(MessageId(10));
         let accepted = sequence.accept(vec![chained(11, 10, 1), chained(12, 11, 1), chained(13, 12, 2)]);
         assert_eq!(delivered(&accepted), [(1, vec!["11".into(), "12".into()]), (2, vec!["13".into()])]);
         assert!(!accepted.gap);
-        assert_eq!(sequence.last, 13);
+        assert_eq!(sequence.last, MessageId(13));
     }
 
     #[test]
     fn a_message_ahead_of_a_gap_waits_for_the_fill() {
-        let mut sequence = Sequencer::starting_at(10);
+        let mut sequence = Sequencer::starting_at(MessageId(10));
         let early = sequence.accept(vec![chained(13, 12, 1)]);
         assert!(early.runs.is_empty() && early.gap, "13 waits for 11 and 12");
         let filled = sequence.accept(vec![chained(11, 10, 1), chained(12, 11, 2)]);
@@ -236,7 +238,7 @@ mod tests {
 
     #[test]
     fn duplicates_and_old_messages_are_dropped() {
-        let mut sequence = Sequencer::starting_at(10);
+        let mut sequence = Sequencer::starting_at(MessageId(10));
         sequence.accept(vec![chained(11, 10, 1)]);
         let again = sequence.accept(vec![chained(11, 10, 1), chained(9, 8, 1)]);
         assert!(again.runs.is_empty() && !again.gap);
@@ -247,13 +249,13 @@ mod tests {
 
     #[test]
     fn a_repeat_waits_until_its_first_copy_is_delivered() {
-        let mut sequence = Sequencer::starting_at(10);
-        assert!(sequence.repeat(7, 12, Frame::plain("repeat of 12".into())).is_none());
+        let mut sequence = Sequencer::starting_at(MessageId(10));
+        assert!(sequence.repeat(7, MessageId(12), Frame::plain("repeat of 12".into())).is_none());
         let first = sequence.accept(vec![chained(11, 10, 1)]);
         assert!(first.released.is_empty());
         let second = sequence.accept(vec![chained(12, 11, 1)]);
         assert_eq!(second.released.len(), 1);
         assert_eq!(second.released[0].0, 7);
-        assert!(sequence.repeat(8, 12, Frame::plain("now".into())).is_some(), "delivered: answered at once");
+        assert!(sequence.repeat(8, MessageId(12), Frame::plain("now".into())).is_some(), "delivered: answered at once");
     }
 }

@@ -86,7 +86,7 @@ impl Handler<StoredBatch<Ticket>> for RoomHub {
                             node: self.broker.node().to_owned(),
                             id: message_id(&frame),
                             prev,
-                            room_id: frame.message.as_ref().map_or(0, |m| m.room_id),
+                            room_id: message_room(&frame),
                             room: room.to_string(),
                             message,
                         });
@@ -111,10 +111,10 @@ impl Handler<StoredBatch<Ticket>> for RoomHub {
     }
 }
 
-fn message_id(frame: &Frame) -> i64 {
-    frame.message_id().unwrap_or(0)
+fn message_id(frame: &Frame) -> MessageId {
+    frame.message_id().unwrap_or_default()
 }
 
-fn message_room(frame: &Frame) -> i64 {
-    frame.message.as_ref().map_or(0, |m| m.room_id)
+fn message_room(frame: &Frame) -> RoomId {
+    frame.message.as_ref().map(|m| m.room_id).unwrap_or_default()
 }
