@@ -116,6 +116,8 @@ pub struct Limits {
     pub body_read_secs: u64,
     /// Hours an anonymous visit's session (a CSRF token, no user) is kept.
     pub anonymous_session_hours: u64,
+    /// Distinct emoji one message may carry.
+    pub max_reactions_per_message: usize,
 }
 
 impl Default for Config {
@@ -169,6 +171,7 @@ impl Default for Limits {
             sockets_per_addr: 200,
             body_read_secs: 10,
             anonymous_session_hours: 2,
+            max_reactions_per_message: 20,
         }
     }
 }
@@ -299,6 +302,7 @@ impl Config {
             ("sockets_per_addr", l.sockets_per_addr as u64),
             ("body_read_secs", l.body_read_secs),
             ("anonymous_session_hours", l.anonymous_session_hours),
+            ("max_reactions_per_message", l.max_reactions_per_message as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return bad(format!("limits.{name} must be greater than 0"));

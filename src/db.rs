@@ -84,6 +84,37 @@ macro_rules! db_run {
     };
 }
 
+impl DbConn {
+    /// Runs `work` in one write transaction, committed when it returns `Ok`, rolled
+    /// back otherwise. SQLite begins IMMEDIATE: the write lock is taken first, so two
+    /// writers never deadlock upgrading a read lock.
+    pub fn write_transaction<T>(&mut self, work: impl FnOnce(&mut DbConn) -> DbResult<T>) -> DbResult<T> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        db_run!(
+            self,
+            sqlite | c | AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+            mysql | c | <MysqlConnection as diesel::Connection>::TransactionManager::begin_transaction(c)
+        )?;
+        let done = work(self).and_then(|value| {
+            db_run!(
+                self,
+                sqlite | c | AnsiTransactionManager::commit_transaction(c),
+                mysql | c | <MysqlConnection as diesel::Connection>::TransactionManager::commit_transaction(c)
+            )?;
+            Ok(value)
+        });
+        if done.is_err() {
+            // Nothing to do when the commit itself rolled back or the connection is gone.
+            let _ = db_run!(
+                self,
+                sqlite | c | AnsiTransactionManager::rollback_transaction(c),
+                mysql | c | <MysqlConnection as diesel::Connection>::TransactionManager::rollback_transaction(c)
+            );
+        }
+        done
+    }
+}
+
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

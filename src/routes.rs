@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::controllers::{self, api, assets, auth, events, health, openapi, rooms, ws};
+use crate::controllers::{self, api, assets, auth, events, health, messages, openapi, rooms, ws};
 
 /// Routes that need no session (and so skip the session store). `/metrics` is here
 /// unless it has an address of its own (`metrics_bind`).
@@ -50,6 +50,21 @@ pub fn with_session(cfg: &mut web::ServiceConfig) {
                     api_resource("/rooms/{name}/messages", "GET, POST")
                         .route(web::get().to(api::list_messages))
                         .route(web::post().to(api::post_message)),
+                )
+                .service(
+                    api_resource("/rooms/{name}/messages/{id}", "GET, PATCH, DELETE")
+                        .route(web::get().to(messages::get_message))
+                        .route(web::patch().to(messages::edit_message))
+                        .route(web::delete().to(messages::delete_message)),
+                )
+                .service(
+                    api_resource("/rooms/{name}/messages/{id}/reactions/{emoji}", "PUT, DELETE")
+                        .route(web::put().to(messages::add_reaction))
+                        .route(web::delete().to(messages::remove_reaction)),
+                )
+                .service(
+                    api_resource("/rooms/{name}/messages/{id}/edits", "GET")
+                        .route(web::get().to(messages::message_edits)),
                 )
                 .service(api_resource("/rooms/{name}/read", "POST").route(web::post().to(api::mark_read)))
                 .service(api_resource("/direct", "POST").route(web::post().to(api::open_direct)))

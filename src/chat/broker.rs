@@ -30,13 +30,17 @@ const CHANNEL: &str = "chatroom:events";
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterEvent {
-    /// A committed message: `prev` is the message committed just before it (any room).
+    /// A committed message or change of one, at position `seq` of the commit order:
+    /// `prev` is the position committed just before it (any room).
     Message {
         node: String,
         id: MessageId,
+        seq: MessageId,
         prev: MessageId,
         room_id: RoomId,
         room: String,
+        /// A new state of a message (an `update` frame) rather than a new message.
+        update: bool,
         message: Box<RawValue>,
     },
     Presence {
@@ -429,9 +433,11 @@ mod tests {
             ClusterEvent::Message {
                 node: "a".into(),
                 id: MessageId(7),
+                seq: MessageId(9),
                 prev: MessageId(5),
                 room_id: RoomId(1),
                 room: "lobby".into(),
+                update: true,
                 message,
             },
             ClusterEvent::Presence {

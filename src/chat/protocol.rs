@@ -27,6 +27,30 @@ pub enum ClientFrame {
         text: String,
         #[serde(default)]
         client_id: Option<String>,
+        #[serde(default)]
+        reply_to: Option<MessageId>,
+    },
+    Edit {
+        room: String,
+        message_id: MessageId,
+        text: String,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    Delete {
+        room: String,
+        message_id: MessageId,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    React {
+        room: String,
+        message_id: MessageId,
+        emoji: String,
+        #[serde(default = "reaction_on")]
+        on: bool,
+        #[serde(default)]
+        client_id: Option<String>,
     },
     Typing {
         room: String,
@@ -44,7 +68,12 @@ pub enum ClientFrame {
     },
 }
 
-const FRAME_TYPES: &[&str] = &["join", "leave", "send", "typing", "history", "read"];
+const FRAME_TYPES: &[&str] = &["join", "leave", "send", "typing", "history", "read", "edit", "delete", "react"];
+
+/// A `react` frame without `on` adds the reaction.
+fn reaction_on() -> bool {
+    true
+}
 
 /// A refused client frame: the error frame to answer with.
 #[derive(Debug, Clone)]
@@ -131,8 +160,9 @@ pub fn to_frame<T: Serialize>(value: &T) -> ByteString {
     serde_json::to_string(value).expect("frames serialize").into()
 }
 
-/// One outgoing frame, serialized once and shared by every recipient. Message frames
-/// also keep the bare message object, which Server-Sent Events streams send as `data:`.
+/// One outgoing frame, serialized once and shared by every recipient. Message and
+/// update frames also keep the bare message object, which Server-Sent Events streams
+/// send as `data:`.
 #[derive(Debug)]
 pub struct Frame {
     pub text: ByteString,
@@ -142,8 +172,28 @@ pub struct Frame {
 #[derive(Debug)]
 pub struct MessageFrame {
     pub id: MessageId,
+    /// The position of the state this frame carries: what connections are ordered and
+    /// de-duplicated by, and an event stream's event id.
+    pub seq: MessageId,
     pub room_id: RoomId,
     pub json: ByteString,
+    pub kind: MessageEvent,
+}
+
+/// A message new to the recipient, or a new state of one it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageEvent {
+    Message,
+    Update,
+}
+
+impl MessageEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageEvent::Message => "message",
+            MessageEvent::Update => "update",
+        }
+    }
 }
 
 impl Frame {
@@ -153,20 +203,58 @@ impl Frame {
 
     /// `{"type":"message","message":{…}}`, built around the message object's JSON.
     pub fn message(message: &Message, room: &str) -> Frame {
-        let json = serde_json::to_string(&message.view(room)).expect("messages serialize");
-        let text = format!(r#"{{"type":"message","message":{json}}}"#);
-        Frame {
-            text: text.into(),
-            message: Some(MessageFrame { id: message.id, room_id: message.room_id, json: json.into() }),
-        }
+        Frame::of(MessageEvent::Message, message, room)
     }
 
-    pub fn message_id(&self) -> Option<MessageId> {
-        self.message.as_ref().map(|m| m.id)
+    /// `{"type":"update","room":…,"message":{…}}`: a message's new state.
+    pub fn update(message: &Message, room: &str) -> Frame {
+        Frame::of(MessageEvent::Update, message, room)
+    }
+
+    /// A message frame for a connection whose position is `seen`: new to it when its
+    /// id is above, else an update of one it has.
+    pub fn for_position(message: &Message, room: &str, seen: MessageId) -> Frame {
+        let kind = if message.id > seen { MessageEvent::Message } else { MessageEvent::Update };
+        Frame::of(kind, message, room)
+    }
+
+    fn of(kind: MessageEvent, message: &Message, room: &str) -> Frame {
+        let json = serde_json::to_string(&message.view(room)).expect("messages serialize");
+        Frame::around(kind, message.id, message.seq, message.room_id, room, json.into())
+    }
+
+    /// A frame around a message object's JSON already written (from another node).
+    pub fn around(
+        kind: MessageEvent,
+        id: MessageId,
+        seq: MessageId,
+        room_id: RoomId,
+        room: &str,
+        json: ByteString,
+    ) -> Frame {
+        let text = match kind {
+            MessageEvent::Message => format!(r#"{{"type":"message","message":{json}}}"#),
+            MessageEvent::Update => {
+                let room = serde_json::to_string(room).expect("strings serialize");
+                format!(r#"{{"type":"update","room":{room},"message":{json}}}"#)
+            }
+        };
+        Frame { text: text.into(), message: Some(MessageFrame { id, seq, room_id, json, kind }) }
+    }
+
+    /// The position of the message state this frame carries.
+    pub fn position(&self) -> Option<MessageId> {
+        self.message.as_ref().map(|m| m.seq)
     }
 }
 
-pub fn joined_frame(room: &str, members: &[PublicUser], messages: &[Message], limited: bool) -> ByteString {
+pub fn joined_frame(
+    room: &str,
+    members: &[PublicUser],
+    messages: &[Message],
+    updates: &[Message],
+    limited: bool,
+) -> ByteString {
     // The message objects are written by hand around their own JSON, so that a long
     // history is serialized in one pass without intermediate values.
     let mut out = String::with_capacity(128 + messages.len() * 200);
@@ -176,6 +264,8 @@ pub fn joined_frame(room: &str, members: &[PublicUser], messages: &[Message], li
     out.push_str(&serde_json::to_string(members).expect("users serialize"));
     out.push_str(r#","messages":"#);
     push_messages(&mut out, messages, room);
+    out.push_str(r#","updates":"#);
+    push_messages(&mut out, updates, room);
     if limited {
         out.push_str(r#","limited":true"#);
     }

@@ -24,6 +24,8 @@ use super::room::{Command, ConnId, Connect, Disconnect, Request, RoomHub};
 use crate::auth::CurrentUser;
 use crate::codes::{CloseReason, ErrorCode};
 use crate::config::Limits;
+use crate::ids::MessageId;
+use crate::models::message::ChangeKind;
 use crate::models::validate;
 use crate::state::SocketSlot;
 
@@ -151,21 +153,36 @@ impl WsSession {
                 Request::Join { room, since }
             }
             ClientFrame::Leave { room } => Request::Leave { room },
-            ClientFrame::Send { room, text, client_id } => {
+            ClientFrame::Send { room, text, client_id, reply_to } => {
                 let client_id = client_id.unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 24));
                 let refuse = |e: FrameError| e.in_room(&room).for_client_id(Some(&client_id));
                 validate::client_id(&client_id).map_err(|e| refuse(FrameError::bad_request(e)))?;
                 let text = validate::message_text(&text, self.limits.max_text_chars)
                     .map_err(|e| refuse(FrameError::bad_request(e)))?
                     .to_owned();
-                if self.sends.check().is_err() {
-                    let message = format!(
-                        "slow down: at most {} messages a second (bursts of {})",
-                        self.limits.send_rate_per_sec, self.limits.send_burst
-                    );
-                    return Err(refuse(FrameError::new(ErrorCode::RateLimited, message)));
+                if reply_to.is_some_and(|id| id.0 < 1) {
+                    return Err(refuse(FrameError::new(ErrorCode::NotFound, "there is no such message to reply to")));
                 }
-                Request::Send { room, text, client_id }
+                self.check_send_rate().map_err(refuse)?;
+                Request::Send { room, text, client_id, reply_to }
+            }
+            ClientFrame::Edit { room, message_id, text, client_id } => {
+                let text = match validate::message_text(&text, self.limits.max_text_chars) {
+                    Ok(text) => text.to_owned(),
+                    Err(e) => {
+                        return Err(FrameError::bad_request(e).in_room(&room).for_client_id(client_id.as_deref()))
+                    }
+                };
+                self.change(room, message_id, ChangeKind::Edit { text }, client_id)?
+            }
+            ClientFrame::Delete { room, message_id, client_id } => {
+                self.change(room, message_id, ChangeKind::Delete, client_id)?
+            }
+            ClientFrame::React { room, message_id, emoji, on, client_id } => {
+                if let Err(e) = validate::emoji(&emoji) {
+                    return Err(FrameError::bad_request(e).in_room(&room).for_client_id(client_id.as_deref()));
+                }
+                self.change(room, message_id, ChangeKind::React { emoji, on }, client_id)?
             }
             ClientFrame::Typing { room } => Request::Typing { room },
             ClientFrame::History { room, before, limit } => {
@@ -188,10 +205,48 @@ impl WsSession {
         })
     }
 
+    /// Sends, edits, deletes and reactions share one rate limit: each is a write.
+    fn check_send_rate(&self) -> Result<(), FrameError> {
+        if self.sends.check().is_err() {
+            let message = format!(
+                "slow down: at most {} messages a second (bursts of {})",
+                self.limits.send_rate_per_sec, self.limits.send_burst
+            );
+            return Err(FrameError::new(ErrorCode::RateLimited, message));
+        }
+        Ok(())
+    }
+
+    /// An edit, delete or reaction that passed its own field checks.
+    fn change(
+        &self,
+        room: String,
+        message_id: MessageId,
+        kind: ChangeKind,
+        client_id: Option<String>,
+    ) -> Result<Request, FrameError> {
+        let refuse = |e: FrameError| e.in_room(&room).for_client_id(client_id.as_deref());
+        if let Some(id) = &client_id {
+            validate::client_id(id).map_err(|e| refuse(FrameError::bad_request(e)))?;
+        }
+        if message_id.0 < 1 {
+            return Err(refuse(FrameError::new(ErrorCode::NotFound, "there is no such message in this room")));
+        }
+        self.check_send_rate().map_err(refuse)?;
+        Ok(Request::Change { room, message_id, kind, client_id })
+    }
+
     fn handle_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
         let request = protocol::parse(text).and_then(|frame| {
-            // Sends have their own limit (checked with their fields); the rest share this.
-            if !matches!(frame, ClientFrame::Send { .. }) && self.frames.check().is_err() {
+            // Writes have their own limit (checked with their fields); the rest share this.
+            let write = matches!(
+                frame,
+                ClientFrame::Send { .. }
+                    | ClientFrame::Edit { .. }
+                    | ClientFrame::Delete { .. }
+                    | ClientFrame::React { .. }
+            );
+            if !write && self.frames.check().is_err() {
                 return Err(FrameError::new(ErrorCode::RateLimited, "too many frames; slow down"));
             }
             self.request(frame)

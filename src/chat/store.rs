@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use crate::db::{Db, DbConn, DbError};
-use crate::models::message::{Message, NewMessage, Stored};
+use crate::models::message::{Message, Stored, Write};
 
 /// Most messages in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -23,9 +23,10 @@ const RETRIES: usize = 2;
 /// Pause between attempts while the database cannot be reached.
 const UNREACHABLE_BACKOFF: Duration = Duration::from_millis(100);
 
-/// One message to store, who is waiting for it, and until when an answer is useful.
+/// One write (a message, or a change of one), who is waiting for it, and until when
+/// an answer is useful.
 pub struct PendingSend<T> {
-    pub message: NewMessage,
+    pub message: Write,
     pub waiter: T,
     /// After this, the sender has been told `unavailable` and will retry with the same
     /// `client_id`: the writer no longer starts to store it.
@@ -47,27 +48,29 @@ pub struct StoreWriter<T> {
 }
 
 impl<T: Send + 'static> StoreWriter<T> {
-    /// Starts the writer thread; outcomes go to `done`.
-    pub fn start(db: Db, done: Recipient<StoredBatch<T>>) -> Self {
+    /// Starts the writer thread; outcomes go to `done`. `max_reactions` is the most
+    /// distinct emoji a message may carry.
+    pub fn start(db: Db, max_reactions: usize, done: Recipient<StoredBatch<T>>) -> Self {
         let (queue, pending) = mpsc::channel::<PendingSend<T>>();
         std::thread::Builder::new()
             .name("chatroom-writer".into())
-            .spawn(move || run(db, pending, done))
+            .spawn(move || run(Writer { db, conn: None, max_reactions }, pending, done))
             .expect("the writer thread starts");
         StoreWriter { queue }
     }
 
-    pub fn submit(&self, message: NewMessage, waiter: T, deadline: Instant) -> Result<(), T> {
+    pub fn submit(&self, message: Write, waiter: T, deadline: Instant) -> Result<(), T> {
         self.queue.send(PendingSend { message, waiter, deadline }).map_err(|e| e.0.waiter)
     }
 }
 
-fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done: Recipient<StoredBatch<T>>) {
+fn run<T: Send + 'static>(
+    mut writer: Writer,
+    pending: mpsc::Receiver<PendingSend<T>>,
+    done: Recipient<StoredBatch<T>>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last_batch = 0;
-    // The writer keeps its connection between batches: the pool's check on every
-    // checkout would cost a round trip per transaction. A failure gives it back.
-    let mut writer = Writer { db, conn: None };
     while let Ok(first) = pending.recv() {
         let linger_until = (last_batch >= LINGER_FROM).then(|| Instant::now() + LINGER);
         batch.push(first);
@@ -91,7 +94,7 @@ fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done:
         let mut outcomes: Vec<(T, Result<Stored, StoreFailed>)> =
             expired.into_iter().map(|p| (p.waiter, Err(StoreFailed))).collect();
         if !live.is_empty() {
-            let messages: Vec<NewMessage> = live.iter().map(|p| p.message.clone()).collect();
+            let messages: Vec<Write> = live.iter().map(|p| p.message.clone()).collect();
             let deadline = live.iter().map(|p| p.deadline).min().expect("a live message");
             let started = Instant::now();
             let stored = writer.store(&messages, deadline);
@@ -103,9 +106,12 @@ fn run<T: Send + 'static>(db: Db, pending: mpsc::Receiver<PendingSend<T>>, done:
     }
 }
 
+/// The writer keeps its connection between batches: the pool's check on every
+/// checkout would cost a round trip per transaction. A failure gives it back.
 struct Writer {
     db: Db,
     conn: Option<DbConn>,
+    max_reactions: usize,
 }
 
 impl Writer {
@@ -113,7 +119,7 @@ impl Writer {
     /// (not an unreachable database) is split in halves and each half tried alone, so
     /// that one message the database refuses fails alone and never takes other
     /// people's messages with it.
-    fn store(&mut self, messages: &[NewMessage], deadline: Instant) -> Vec<Result<Stored, StoreFailed>> {
+    fn store(&mut self, messages: &[Write], deadline: Instant) -> Vec<Result<Stored, StoreFailed>> {
         if Instant::now() >= deadline {
             return vec![Err(StoreFailed); messages.len()];
         }
@@ -135,14 +141,12 @@ impl Writer {
 
     /// One transaction for `messages`, retried while the database cannot be reached and
     /// the deadline has not passed, and a few times for a single message's own failure.
-    fn store_until(&mut self, messages: &[NewMessage], deadline: Instant) -> Result<Vec<Stored>, DbError> {
+    fn store_until(&mut self, messages: &[Write], deadline: Instant) -> Result<Vec<Stored>, DbError> {
         let mut attempt = 0;
         loop {
-            let outcome = self
-                .conn
-                .take()
-                .map_or_else(|| self.db.get(), Ok)
-                .and_then(|mut conn| Message::store_batch(&mut conn, messages).map(|stored| (stored, conn)));
+            let outcome = self.conn.take().map_or_else(|| self.db.get(), Ok).and_then(|mut conn| {
+                Message::store_batch(&mut conn, messages, self.max_reactions).map(|stored| (stored, conn))
+            });
             let e = match outcome {
                 Ok((stored, conn)) => {
                     self.conn = Some(conn);

@@ -245,6 +245,10 @@ pub struct PostMessageRequest {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub client_id: Option<String>,
+    /// The message this one answers: in the same room and not deleted, else 404.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub reply_to: Option<MessageId>,
 }
 
 /// Sends a message; a repeated `client_id` answers 200 with the first copy.
@@ -255,7 +259,7 @@ pub struct PostMessageRequest {
         (status = 200, description = "already stored under this client_id", body = MessageEnvelope),
         (status = 400, description = "malformed body", body = ErrorBody),
         (status = 401, description = "not logged in", body = ErrorBody),
-        (status = 404, description = "no such room (or someone else's direct room)", body = ErrorBody),
+        (status = 404, description = "no such room (or someone else's direct room), or no such message to reply to", body = ErrorBody),
         (status = 413, description = "body too large", body = ErrorBody),
         (status = 415, description = "not JSON", body = ErrorBody),
         (status = 422, description = "empty or too long text, or a bad client_id", body = ErrorBody),
@@ -268,7 +272,7 @@ pub async fn post_message(
     name: web::Path<String>,
     body: web::Json<PostMessageRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let PostMessageRequest { text, client_id } = body.into_inner();
+    let PostMessageRequest { text, client_id, reply_to } = body.into_inner();
     let client_id = client_id.unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 24));
     validate::client_id(&client_id).map_err(AppError::Invalid)?;
     let text = validate::message_text(&text, state.config.limits.max_text_chars).map_err(AppError::Invalid)?.to_owned();
@@ -276,15 +280,18 @@ pub async fn post_message(
         return Err(AppError::RateLimited { retry_after_secs: 1 });
     }
     let room = rooms::room_for(&state, &name, &user).await?;
+    if reply_to.is_some_and(|id| id.0 < 1) {
+        return Err(AppError::NotFound("there is no such message to reply to".into()));
+    }
     let (room_id, user_id) = (room.id, user.id);
     // Posting makes the poster a member, as joining does.
     state.db.run(move |c| RoomMember::enter(c, room_id, user_id)).await?;
     let posted = state
         .hub
-        .send(PostMessage { room, user: user.public(), text, client_id })
+        .send(PostMessage { room, user: user.public(), text, client_id, reply_to })
         .await
         .map_err(|_| AppError::Unavailable)?
-        .map_err(|_| AppError::Unavailable)?;
+        .map_err(super::messages::refusal)?;
     let status = if posted.created { StatusCode::CREATED } else { StatusCode::OK };
     let body = format!(r#"{{"message":{}}}"#, posted.json);
     Ok(HttpResponse::build(status).content_type("application/json").body(body))

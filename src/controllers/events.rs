@@ -148,7 +148,9 @@ impl Stream for EventStream {
                     self.gauge.written();
                     let mut out = Vec::new();
                     for message in batch.iter().filter_map(|f| f.message.as_ref()) {
-                        out.extend_from_slice(format!("id: {}\nevent: message\ndata: ", message.id).as_bytes());
+                        // The event id is the position of the state carried: the cursor.
+                        let head = format!("id: {}\nevent: {}\ndata: ", message.seq, message.kind.name());
+                        out.extend_from_slice(head.as_bytes());
                         out.extend_from_slice(message.json.as_bytes());
                         out.extend_from_slice(b"\n\n");
                     }

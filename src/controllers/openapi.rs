@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, events};
+use super::{api, events, messages};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,12 @@ use super::{api, events};
         api::create_room,
         api::list_messages,
         api::post_message,
+        messages::get_message,
+        messages::edit_message,
+        messages::delete_message,
+        messages::add_reaction,
+        messages::remove_reaction,
+        messages::message_edits,
         api::mark_read,
         api::open_direct,
         events::stream,
@@ -33,7 +39,7 @@ use super::{api, events};
     tags(
         (name = "session", description = "logging in and out"),
         (name = "rooms", description = "public and direct rooms"),
-        (name = "messages", description = "history, sending, read markers, the event stream"),
+        (name = "messages", description = "history, sending, replies, edits, deletes, reactions, read markers, the event stream"),
     )
 )]
 pub struct ApiDoc;

@@ -1,32 +1,77 @@
+//! Messages as they are read: the message object of docs/protocol.md in its current
+//! state (edits, deletes, reactions applied), history pages and resume reads. How
+//! messages and their changes are written is in `message_writes.rs`.
+
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{message_sequence, messages, rooms, users};
+use super::schema::{message_edits, message_sequence, messages, reactions, rooms, users};
 use super::user::PublicUser;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
 use crate::ids::{MessageId, RoomId, UserId};
 
-/// A stored message with its author's nickname: everything the message object shows.
+pub use super::message_writes::{Change, ChangeKind, NewMessage, Refused, Stored, Write};
+
+/// A stored message with its author's nickname, in its current state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: MessageId,
+    /// The position of this state in the commit order (= `id` until changed).
+    pub seq: MessageId,
     pub room_id: RoomId,
     pub user_id: UserId,
     pub nickname: String,
     pub body: String,
     pub client_id: String,
     pub created_at: NaiveDateTime,
+    pub reply_to: Option<MessageId>,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted: bool,
+    pub reactions: Vec<Reaction>,
 }
 
-type MessageRow = (MessageId, RoomId, UserId, String, String, String, NaiveDateTime);
+/// One emoji on a message and who reacted with it, in the order they did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Reaction {
+    pub emoji: String,
+    pub user_ids: Vec<UserId>,
+}
+
+pub(super) type MessageRow = (
+    MessageId,
+    MessageId,
+    RoomId,
+    UserId,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<MessageId>,
+    Option<NaiveDateTime>,
+    bool,
+);
 
 impl From<MessageRow> for Message {
-    fn from((id, room_id, user_id, nickname, body, client_id, created_at): MessageRow) -> Self {
-        Message { id, room_id, user_id, nickname, body, client_id, created_at }
+    fn from(row: MessageRow) -> Self {
+        let (id, seq, room_id, user_id, nickname, body, client_id, created_at, reply_to, edited_at, deleted) = row;
+        Message {
+            id,
+            seq,
+            room_id,
+            user_id,
+            nickname,
+            body,
+            client_id,
+            created_at,
+            reply_to,
+            edited_at,
+            deleted,
+            reactions: Vec::new(),
+        }
     }
 }
 
@@ -34,147 +79,67 @@ impl From<MessageRow> for Message {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView<'a> {
     pub id: MessageId,
+    pub seq: MessageId,
     pub room: &'a str,
     pub user: PublicUser,
     pub text: &'a str,
     pub client_id: &'a str,
     pub sent_at: String,
+    pub reply_to: Option<MessageId>,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+    pub reactions: &'a [Reaction],
 }
 
 impl Message {
     pub fn view<'a>(&'a self, room: &'a str) -> MessageView<'a> {
         MessageView {
             id: self.id,
+            seq: self.seq,
             room,
             user: PublicUser { id: self.user_id, nickname: self.nickname.clone() },
             text: &self.body,
             client_id: &self.client_id,
             sent_at: super::rfc3339(&self.created_at),
+            reply_to: self.reply_to,
+            edited_at: self.edited_at.as_ref().map(super::rfc3339),
+            deleted: self.deleted,
+            reactions: &self.reactions,
         }
     }
+
+    /// Whether this state is the message's first (it was never changed).
+    pub fn is_original(&self) -> bool {
+        self.seq == self.id
+    }
+}
+
+/// An earlier version of an edited message.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EditView {
+    pub text: String,
+    /// When this version was replaced by the next.
+    pub edited_at: String,
 }
 
 macro_rules! message_columns {
     () => {
         (
             messages::id,
+            messages::seq,
             messages::room_id,
             messages::user_id,
             users::nickname,
             messages::body,
             messages::client_id,
             messages::created_at,
+            messages::reply_to,
+            messages::edited_at,
+            messages::deleted,
         )
     };
 }
-
-/// The messages already stored under some (user_id, client_id) keys, by key.
-macro_rules! existing_by_key {
-    ($c:ident, $keys:expr) => {{
-        let keys: Vec<(UserId, &str)> = $keys.collect();
-        let mut user_ids: Vec<UserId> = keys.iter().map(|k| k.0).collect();
-        user_ids.sort_unstable();
-        user_ids.dedup();
-        let client_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
-        messages::table
-            .inner_join(users::table)
-            .filter(messages::user_id.eq_any(user_ids))
-            .filter(messages::client_id.eq_any(client_ids))
-            .select(message_columns!())
-            .load::<MessageRow>($c)?
-            .into_iter()
-            .map(Message::from)
-            .map(|m| ((m.user_id, m.client_id.clone()), m))
-            .collect::<HashMap<(UserId, String), Message>>()
-    }};
-}
-
-/// The body of [`Message::store_batch`] for one backend. `$insert` stores the rows,
-/// skipping keys already stored (INSERT IGNORE / OR IGNORE: the unique key decides), and
-/// returns for each row its new id, or None when the key was there before.
-macro_rules! store_batch_with {
-    ($c:ident, $batch:expr, $created_at:expr, $chain_top:expr, |$rows:ident| $insert:expr) => {{
-        let batch: &[NewMessage] = $batch;
-        // The chain position before this batch, read under the transaction's lock.
-        let mut prev: MessageId = $chain_top;
-        // A key repeated within the batch is stored once, by its first occurrence.
-        let mut first_of_key: HashMap<(UserId, &str), usize> = HashMap::new();
-        let mut fresh = Vec::new();
-        for (index, m) in batch.iter().enumerate() {
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                first_of_key.entry((m.user_id, m.client_id.as_str()))
-            {
-                slot.insert(index);
-                fresh.push(MessageRowInsert {
-                    room_id: m.room_id,
-                    user_id: m.user_id,
-                    body: &m.body,
-                    client_id: &m.client_id,
-                    created_at: $created_at,
-                });
-            }
-        }
-        let ids: Vec<Option<MessageId>> = {
-            let $rows: &[MessageRowInsert<'_>] = &fresh;
-            $insert?
-        };
-        // Keys that were stored before: their first copies (the rare path).
-        let repeated: Vec<(UserId, &str)> =
-            fresh.iter().zip(&ids).filter(|(_, id)| id.is_none()).map(|(r, _)| (r.user_id, r.client_id)).collect();
-        let existing =
-            if repeated.is_empty() { HashMap::new() } else { existing_by_key!($c, repeated.iter().copied()) };
-        let mut new_by_index: HashMap<usize, (Message, MessageId)> = HashMap::new();
-        let mut room_tops: std::collections::BTreeMap<RoomId, MessageId> = std::collections::BTreeMap::new();
-        for (row, id) in fresh.iter().zip(&ids) {
-            let Some(id) = *id else { continue };
-            let index = first_of_key[&(row.user_id, row.client_id)];
-            let m = &batch[index];
-            let top = room_tops.entry(m.room_id).or_default();
-            *top = (*top).max(id);
-            let message = Message {
-                id,
-                room_id: m.room_id,
-                user_id: m.user_id,
-                nickname: m.nickname.clone(),
-                body: m.body.clone(),
-                client_id: m.client_id.clone(),
-                created_at: $created_at,
-            };
-            new_by_index.insert(index, (message, prev));
-            prev = id;
-        }
-        if !room_tops.is_empty() {
-            diesel::update(message_sequence::table.find(1))
-                .set(message_sequence::last_message_id.eq(prev))
-                .execute($c)?;
-            // Every room's pointer to its last message, in one statement. The values
-            // are ids from the database, not input, so they are written inline.
-            let cases: String = room_tops.iter().map(|(room, top)| format!(" WHEN {room} THEN {top}")).collect();
-            let ids: Vec<String> = room_tops.keys().map(RoomId::to_string).collect();
-            diesel::sql_query(format!(
-                "UPDATE rooms SET last_message_id = CASE id{cases} END WHERE id IN ({})",
-                ids.join(",")
-            ))
-            .execute($c)?;
-        }
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for (index, m) in batch.iter().enumerate() {
-            let key = (m.user_id, m.client_id.as_str());
-            let outcome = match new_by_index.get(&index) {
-                Some((message, prev)) => Stored::New { message: message.clone(), prev: *prev },
-                None => match existing.get(&(m.user_id, m.client_id.clone())) {
-                    Some(first) => Stored::Existing(first.clone()),
-                    None => match new_by_index.get(&first_of_key[&key]) {
-                        Some((first, _)) => Stored::Existing(first.clone()),
-                        None => return Err(diesel::result::Error::NotFound),
-                    },
-                },
-            };
-            outcomes.push(outcome);
-        }
-        Ok::<_, diesel::result::Error>(outcomes)
-    }};
-}
+pub(super) use message_columns;
 
 /// What to read of a room's history.
 #[derive(Debug, Clone, Copy)]
@@ -187,31 +152,82 @@ pub enum Page {
     After(MessageId, Option<MessageId>),
 }
 
-/// A message to store, as the group-commit writer receives it.
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub room_id: RoomId,
-    pub user_id: UserId,
-    pub nickname: String,
-    pub body: String,
-    pub client_id: String,
+/// What a connection missed in one room since a position: messages it never saw (by
+/// id) and the current state of older ones changed since (by seq).
+#[derive(Debug, Default)]
+pub struct Missed {
+    pub messages: Vec<Message>,
+    pub updates: Vec<Message>,
+    /// More than the cap was missed: `messages` is the latest page instead.
+    pub limited: bool,
 }
 
-/// What storing one message of a batch came to.
-#[derive(Debug, Clone)]
-pub enum Stored {
-    /// Stored now, right after `prev` in the commit order of all messages.
-    New { message: Message, prev: MessageId },
-    /// The same sender already stored this `client_id`: here is the first copy.
-    Existing(Message),
+impl Missed {
+    /// The highest position this read covers.
+    pub fn top(&self) -> Option<MessageId> {
+        self.messages.iter().chain(&self.updates).map(|m| m.seq).max()
+    }
 }
 
 impl Message {
+    /// Fills in the reactions of `messages`, in one query.
+    pub fn attach_reactions(conn: &mut DbConn, messages: &mut [Message]) -> DbResult<()> {
+        let ids: Vec<MessageId> = messages.iter().filter(|m| !m.deleted).map(|m| m.id).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(MessageId, String, UserId)> = db_run!(conn, |c| reactions::table
+            .filter(reactions::message_id.eq_any(&ids))
+            .order(reactions::id.asc())
+            .select((reactions::message_id, reactions::emoji, reactions::user_id))
+            .load(c))?;
+        let mut by_message: HashMap<MessageId, Vec<Reaction>> = HashMap::new();
+        for (message_id, emoji, user_id) in rows {
+            let list = by_message.entry(message_id).or_default();
+            match list.iter_mut().find(|r| r.emoji == emoji) {
+                Some(reaction) => reaction.user_ids.push(user_id),
+                None => list.push(Reaction { emoji, user_ids: vec![user_id] }),
+            }
+        }
+        for message in messages {
+            message.reactions = by_message.remove(&message.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    fn loaded(conn: &mut DbConn, rows: Vec<MessageRow>) -> DbResult<Vec<Message>> {
+        let mut messages: Vec<Message> = rows.into_iter().map(Message::from).collect();
+        Message::attach_reactions(conn, &mut messages)?;
+        Ok(messages)
+    }
+
+    /// One message of a room, in its current state.
+    pub fn find(conn: &mut DbConn, room_id: RoomId, id: MessageId) -> DbResult<Option<Message>> {
+        let row: Option<MessageRow> = db_run!(conn, |c| messages::table
+            .inner_join(users::table)
+            .filter(messages::id.eq(id))
+            .filter(messages::room_id.eq(room_id))
+            .select(message_columns!())
+            .first(c)
+            .optional())?;
+        Ok(Message::loaded(conn, row.into_iter().collect())?.pop())
+    }
+
+    /// The earlier versions of a message, oldest first (none once deleted).
+    pub fn edits(conn: &mut DbConn, id: MessageId) -> DbResult<Vec<EditView>> {
+        let rows: Vec<(String, NaiveDateTime)> = db_run!(conn, |c| message_edits::table
+            .filter(message_edits::message_id.eq(id))
+            .order(message_edits::id.asc())
+            .select((message_edits::body, message_edits::edited_at))
+            .load(c))?;
+        Ok(rows.into_iter().map(|(text, at)| EditView { text, edited_at: super::rfc3339(&at) }).collect())
+    }
+
     /// A page of a room's history in ascending id order, and whether more exist in the
     /// paging direction.
     pub fn page(conn: &mut DbConn, room_id: RoomId, page: Page, limit: usize) -> DbResult<(Vec<Message>, bool)> {
         let fetch = limit as i64 + 1;
-        let mut rows: Vec<Message> = db_run!(conn, |c| {
+        let mut rows: Vec<MessageRow> = db_run!(conn, |c| {
             let query = messages::table
                 .inner_join(users::table)
                 .filter(messages::room_id.eq(room_id))
@@ -231,77 +247,70 @@ impl Message {
                     .order(messages::id.asc())
                     .load::<MessageRow>(c),
             }
-        })?
-        .into_iter()
-        .map(Message::from)
-        .collect();
+        })?;
         let has_more = rows.len() > limit;
         rows.truncate(limit);
         if !matches!(page, Page::After(..)) {
             rows.reverse();
         }
-        Ok((rows, has_more))
+        Ok((Message::loaded(conn, rows)?, has_more))
     }
 
-    /// The last message id in commit order, across all rooms.
+    /// The last position in commit order (a message id or a change's seq), across all
+    /// rooms.
     pub fn sequence_top(conn: &mut DbConn) -> DbResult<MessageId> {
         db_run!(conn, |c| message_sequence::table.find(1).select(message_sequence::last_message_id).first(c))
             .map_err(Into::into)
     }
 
-    /// Messages committed after `after`, in id (= commit) order, in any room: what a
-    /// node missed of the chain.
+    /// Messages whose latest state was committed after `after`, in seq (= commit)
+    /// order, in any room: what a node missed of the chain.
     pub fn chain_after(conn: &mut DbConn, after: MessageId, limit: usize) -> DbResult<Vec<(Message, String)>> {
-        db_run!(conn, |c| messages::table
+        let rows: Vec<(MessageRow, String)> = db_run!(conn, |c| messages::table
             .inner_join(users::table)
             .inner_join(rooms::table)
-            .filter(messages::id.gt(after))
-            .order(messages::id.asc())
+            .filter(messages::seq.gt(after))
+            .order(messages::seq.asc())
             .limit(limit as i64)
             .select((message_columns!(), rooms::name))
-            .load::<(MessageRow, String)>(c))
-        .map(|rows| rows.into_iter().map(|(m, room)| (Message::from(m), room)).collect())
-        .map_err(Into::into)
+            .load::<(MessageRow, String)>(c))?;
+        let (rows, names): (Vec<MessageRow>, Vec<String>) = rows.into_iter().unzip();
+        Ok(Message::loaded(conn, rows)?.into_iter().zip(names).collect())
     }
 
     /// Messages by id (for room previews), in no particular order.
     pub fn find_by_ids(conn: &mut DbConn, ids: &[MessageId]) -> DbResult<Vec<Message>> {
-        db_run!(conn, |c| messages::table
+        let rows = db_run!(conn, |c| messages::table
             .inner_join(users::table)
             .filter(messages::id.eq_any(ids))
             .select(message_columns!())
-            .load::<MessageRow>(c))
-        .map(|rows| rows.into_iter().map(Message::from).collect())
-        .map_err(Into::into)
+            .load::<MessageRow>(c))?;
+        Ok(rows.into_iter().map(Message::from).collect())
     }
 
-    /// What a client that has seen up to `since` missed: everything after it, or when
-    /// that is more than `cap`, the latest `cap` and `true` (limited).
-    pub fn missed_since(
-        conn: &mut DbConn,
-        room_id: RoomId,
-        since: MessageId,
-        cap: usize,
-    ) -> DbResult<(Vec<Message>, bool)> {
-        let fetch = cap as i64 + 1;
-        let mut rows: Vec<Message> = db_run!(conn, |c| messages::table
+    /// What a client that has seen up to `since` (an id or a seq) missed in one room:
+    /// the messages after it and the changes since to older ones; when that is more
+    /// than `cap`, the latest `cap` messages, limited.
+    pub fn missed_since(conn: &mut DbConn, room_id: RoomId, since: MessageId, cap: usize) -> DbResult<Missed> {
+        let rows: Vec<MessageRow> = db_run!(conn, |c| messages::table
             .inner_join(users::table)
             .filter(messages::room_id.eq(room_id))
-            .filter(messages::id.gt(since))
-            .order(messages::id.desc())
-            .limit(fetch)
+            .filter(messages::seq.gt(since))
+            .order(messages::seq.asc())
+            .limit(cap as i64 + 1)
             .select(message_columns!())
-            .load::<MessageRow>(c))?
-        .into_iter()
-        .map(Message::from)
-        .collect();
-        let limited = rows.len() > cap;
-        rows.truncate(cap);
-        rows.reverse();
-        Ok((rows, limited))
+            .load::<MessageRow>(c))?;
+        if rows.len() > cap {
+            let (messages, _) = Message::page(conn, room_id, Page::Latest, cap)?;
+            return Ok(Missed { messages, updates: Vec::new(), limited: true });
+        }
+        let (mut messages, updates): (Vec<Message>, Vec<Message>) =
+            Message::loaded(conn, rows)?.into_iter().partition(|m| m.id > since);
+        messages.sort_by_key(|m| m.id);
+        Ok(Missed { messages, updates, limited: false })
     }
 
-    /// What a client of several rooms missed since `since`, in id order: the oldest
+    /// What a client of several rooms missed since `since`, in seq order: the oldest
     /// `page` of it, and whether more follow (the event stream reads on from there).
     pub fn missed_since_in(
         conn: &mut DbConn,
@@ -309,84 +318,16 @@ impl Message {
         since: MessageId,
         page: usize,
     ) -> DbResult<(Vec<Message>, bool)> {
-        let mut rows: Vec<Message> = db_run!(conn, |c| messages::table
+        let mut rows: Vec<MessageRow> = db_run!(conn, |c| messages::table
             .inner_join(users::table)
             .filter(messages::room_id.eq_any(room_ids))
-            .filter(messages::id.gt(since))
-            .order(messages::id.asc())
+            .filter(messages::seq.gt(since))
+            .order(messages::seq.asc())
             .limit(page as i64 + 1)
             .select(message_columns!())
-            .load::<MessageRow>(c))?
-        .into_iter()
-        .map(Message::from)
-        .collect();
+            .load::<MessageRow>(c))?;
         let more = rows.len() > page;
         rows.truncate(page);
-        Ok((rows, more))
+        Ok((Message::loaded(conn, rows)?, more))
     }
-
-    /// Stores a batch in one transaction (group commit), in order. Idempotency rests on
-    /// the unique key (user_id, client_id): a key already stored, or repeated within
-    /// the batch, answers with the first copy instead of a new row.
-    pub fn store_batch(conn: &mut DbConn, batch: &[NewMessage]) -> DbResult<Vec<Stored>> {
-        let created_at = super::now();
-        db_run!(
-            conn,
-            sqlite
-                | c
-                | c.immediate_transaction(|c| {
-                    // SQLite has one writer at a time: the transaction is the lock.
-                    let top = message_sequence::table.find(1).select(message_sequence::last_message_id).first(c)?;
-                    store_batch_with!(c, batch, created_at, top, |rows| rows
-                        .iter()
-                        .map(|row| diesel::insert_or_ignore_into(messages::table)
-                            .values(row)
-                            .returning(messages::id)
-                            .get_result::<MessageId>(c)
-                            .optional())
-                        .collect::<QueryResult<Vec<Option<MessageId>>>>())
-                }),
-            mysql
-                | c
-                | c.transaction(|c| {
-                    // The sequence row is locked before any id is given out, so that across
-                    // nodes ids are committed in increasing order, one batch at a time. The
-                    // locking read also sees the latest commit (a plain read would see the
-                    // transaction's snapshot, possibly older).
-                    let top = message_sequence::table
-                        .find(1)
-                        .select(message_sequence::last_message_id)
-                        .for_update()
-                        .first(c)?;
-                    store_batch_with!(c, batch, created_at, top, |rows| {
-                        diesel::insert_or_ignore_into(messages::table).values(rows).execute(c)?;
-                        // Only this transaction inserts messages now (it holds the chain's
-                        // lock), so the rows after the chain's head are exactly ours.
-                        let inserted: HashMap<(UserId, String), MessageId> = messages::table
-                            .filter(messages::id.gt(top))
-                            .select((messages::id, messages::user_id, messages::client_id))
-                            .load::<(MessageId, UserId, String)>(c)?
-                            .into_iter()
-                            .map(|(id, user, client_id)| ((user, client_id), id))
-                            .collect();
-                        Ok::<_, diesel::result::Error>(
-                            rows.iter()
-                                .map(|r| inserted.get(&(r.user_id, r.client_id.to_owned())).copied())
-                                .collect::<Vec<Option<MessageId>>>(),
-                        )
-                    })
-                })
-        )
-        .map_err(Into::into)
-    }
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = messages)]
-struct MessageRowInsert<'a> {
-    room_id: RoomId,
-    user_id: UserId,
-    body: &'a str,
-    client_id: &'a str,
-    created_at: NaiveDateTime,
 }

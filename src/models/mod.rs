@@ -1,6 +1,8 @@
 //! The data model: one struct per table with its queries next to it.
 
 pub mod message;
+mod message_changes;
+mod message_writes;
 pub mod room;
 pub mod schema;
 pub mod session;

@@ -349,6 +349,7 @@ impl RoomMember {
             )
             .filter(messages::id.gt(room_members::last_read_message_id))
             .filter(messages::user_id.ne(user_id))
+            .filter(messages::deleted.eq(false))
             .group_by(messages::room_id)
             .select((messages::room_id, diesel::dsl::count_star()))
             .load(c))

@@ -39,6 +39,29 @@ diesel::table! {
         body -> Text,
         client_id -> Text,
         created_at -> Timestamp,
+        seq -> BigInt,
+        reply_to -> Nullable<BigInt>,
+        edited_at -> Nullable<Timestamp>,
+        deleted -> Bool,
+    }
+}
+
+diesel::table! {
+    message_edits (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        body -> Text,
+        edited_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reactions (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        user_id -> BigInt,
+        emoji -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -54,8 +77,19 @@ diesel::joinable!(messages -> rooms (room_id));
 diesel::joinable!(messages -> users (user_id));
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
+diesel::joinable!(message_edits -> messages (message_id));
+diesel::joinable!(reactions -> messages (message_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, rooms, room_members, messages, sessions, message_sequence);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    rooms,
+    room_members,
+    messages,
+    sessions,
+    message_sequence,
+    message_edits,
+    reactions
+);
 
 diesel::table! {
     message_sequence (id) {

@@ -89,6 +89,33 @@ pub fn message_text(text: &str, max_chars: usize) -> Result<&str, String> {
     Ok(text)
 }
 
+/// Longest emoji a reaction may be, in bytes (family and flag sequences fit).
+pub const EMOJI_MAX_BYTES: usize = 32;
+
+/// A reaction: one emoji (a single grapheme that Unicode lists as an emoji, with or
+/// without its variation selector), at most [`EMOJI_MAX_BYTES`].
+pub fn emoji(text: &str) -> Result<(), String> {
+    use unicode_segmentation::UnicodeSegmentation;
+    if text.is_empty() || text.len() > EMOJI_MAX_BYTES {
+        return Err(format!("emoji must be one emoji of at most {EMOJI_MAX_BYTES} bytes"));
+    }
+    if text.graphemes(true).count() != 1 {
+        return Err("emoji must be exactly one emoji".into());
+    }
+    // Digits, `#` and `*` are emoji only as keycaps (with U+20E3).
+    if text.is_ascii() {
+        return Err(format!("{text:?} is not an emoji"));
+    }
+    let bare = text.replace('\u{fe0f}', "");
+    let known = emojis::get(text).is_some()
+        || emojis::get(&bare).is_some()
+        || emojis::get(&format!("{bare}\u{fe0f}")).is_some();
+    if !known {
+        return Err(format!("{text:?} is not an emoji"));
+    }
+    Ok(())
+}
+
 pub fn client_id(id: &str) -> Result<(), String> {
     let len = id.chars().count();
     if len == 0 || len > CLIENT_ID_MAX_CHARS {
@@ -178,6 +205,16 @@ mod tests {
             let _ = room_name(&input);
             let _ = password(&input);
             let _ = normalize_phone(&input, country::Id::CN);
+        }
+    }
+
+    #[test]
+    fn reactions_are_single_emoji() {
+        for ok in ["👍", "❤️", "❤", "👍🏽", "👨‍👩‍👧‍👦", "🇨🇳", "1️⃣", "😂"] {
+            assert!(emoji(ok).is_ok(), "{ok:?} is an emoji");
+        }
+        for bad in ["", "a", "1", "👍👍", "👍 ", "<b>", "ab", "\u{fe0f}"] {
+            assert!(emoji(bad).is_err(), "{bad:?} is not one emoji");
         }
     }
 }

@@ -93,6 +93,15 @@ impl Client {
         Self::json(self.http.delete(self.url(path)).send().await.expect("DELETE")).await
     }
 
+    pub async fn patch_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::json(self.http.patch(self.url(path)).json(body).send().await.expect("PATCH")).await
+    }
+
+    /// A PUT with an empty body (no Content-Type).
+    pub async fn put(&self, path: &str) -> (StatusCode, Value) {
+        Self::json(self.http.put(self.url(path)).send().await.expect("PUT")).await
+    }
+
     pub async fn json(response: reqwest::Response) -> (StatusCode, Value) {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();

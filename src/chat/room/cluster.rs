@@ -9,7 +9,7 @@ use actix::prelude::*;
 use super::sequence::Chained;
 use super::RoomHub;
 use crate::chat::broker::ClusterEvent;
-use crate::chat::protocol::{self, Frame, MessageFrame};
+use crate::chat::protocol::{self, Frame, MessageEvent};
 use crate::ids::{RoomId, UserId};
 use crate::models::user::PublicUser;
 
@@ -195,13 +195,11 @@ impl RoomHub {
 impl StreamHandler<ClusterEvent> for RoomHub {
     fn handle(&mut self, event: ClusterEvent, ctx: &mut Context<Self>) {
         match event {
-            ClusterEvent::Message { id, prev, room_id, message, .. } => {
-                let json = message.get();
-                let frame = Frame {
-                    text: format!(r#"{{"type":"message","message":{json}}}"#).into(),
-                    message: Some(MessageFrame { id, room_id, json: json.to_owned().into() }),
-                };
-                self.accept_chained(ctx, vec![Chained { id, prev, room_id, frame: Arc::new(frame) }]);
+            ClusterEvent::Message { id, seq, prev, room_id, room, update, message, .. } => {
+                let kind = if update { MessageEvent::Update } else { MessageEvent::Message };
+                let json = message.get().to_owned().into();
+                let frame = Frame::around(kind, id, seq, room_id, &room, json);
+                self.accept_chained(ctx, vec![Chained { id: seq, prev, room_id, frame: Arc::new(frame) }]);
             }
             ClusterEvent::Presence { room_id, user, online, .. } => self.remote_presence(room_id, user, online),
             ClusterEvent::Typing { room_id, room, user, .. } => {

@@ -103,8 +103,8 @@ impl RoomHub {
 
     /// New messages of one room, in id order, to every connection in it.
     pub(super) fn fan_out(&mut self, room_id: RoomId, frames: Vec<Arc<Frame>>) {
-        let first_id = frames.first().and_then(|f| f.message_id()).unwrap_or_default();
-        let top_id = frames.last().and_then(|f| f.message_id()).unwrap_or_default();
+        let first_id = frames.first().and_then(|f| f.position()).unwrap_or_default();
+        let top_id = frames.last().and_then(|f| f.position()).unwrap_or_default();
         let batch: Batch = Arc::from(frames);
         // A join's buffer holds frames for the time one history read takes.
         let max_buffer = self.limits.outbox_capacity.saturating_mul(64);
@@ -125,7 +125,7 @@ impl RoomHub {
                         // Some of these were already sent (a join overlapped): skip them.
                         let unseen: Vec<Arc<Frame>> = batch
                             .iter()
-                            .filter(|f| f.message_id().is_none_or(|id| id > subscriber.last_sent))
+                            .filter(|f| f.position().is_none_or(|id| id > subscriber.last_sent))
                             .cloned()
                             .collect();
                         if unseen.is_empty() {

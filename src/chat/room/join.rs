@@ -149,23 +149,28 @@ impl RoomHub {
         let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<(Vec<Message>, bool, Option<MessageId>)> {
+            move |db| -> DbResult<(Missed, Option<MessageId>)> {
                 let mut c = db.get()?;
                 RoomMember::enter(&mut c, room_id, user_id)?;
-                let room_top = Room::last_message_id(&mut c, room_id)?;
-                // A `since` past the latest message (a database restored from a backup)
+                // A `since` past the latest position (a database restored from a backup)
                 // means "up to date": taken as is, it would filter out every new message.
-                let since = since.map(|since| since.min(room_top));
-                let (messages, limited) = match since {
+                let since = match since {
+                    Some(since) => Some(since.min(Message::sequence_top(&mut c)?)),
+                    None => None,
+                };
+                let missed = match since {
                     Some(since) => Message::missed_since(&mut c, room_id, since, cap)?,
                     // Without `since` the latest page comes; older ones are paged with `history`.
-                    None => (Message::page(&mut c, room_id, Page::Latest, latest)?.0, false),
+                    None => Missed {
+                        messages: Message::page(&mut c, room_id, Page::Latest, latest)?.0,
+                        ..Missed::default()
+                    },
                 };
-                Ok((messages, limited, since))
+                Ok((missed, since))
             },
             move |hub, _, result| {
                 let (since, result) = match result {
-                    Ok((messages, limited, clamped)) => (clamped, Ok((messages, limited))),
+                    Ok((missed, clamped)) => (clamped, Ok(missed)),
                     Err(e) => (since, Err(e)),
                 };
                 hub.finish_join(room_id, ReadyJoin { conn, generation, since, result })
@@ -182,8 +187,8 @@ impl RoomHub {
         }
         let ReadyJoin { conn, since, result, .. } = ready;
         let name = self.rooms[&room_id].info.name.clone();
-        let (messages, limited) = match result {
-            Ok(loaded) => loaded,
+        let missed = match result {
+            Ok(missed) => missed,
             Err(e) => {
                 tracing::error!(error = %e, "reading history for a join failed");
                 self.abort_loading(conn, room_id);
@@ -191,14 +196,15 @@ impl RoomHub {
             }
         };
         let buffer = self.go_live(conn, room_id);
-        // What the history already holds is not sent twice.
-        let seen = messages.last().map(|m| m.id).or(since).unwrap_or_default();
-        let backlog: Vec<Arc<Frame>> =
-            buffer.into_iter().filter(|f| f.message_id().is_none_or(|id| id > seen)).collect();
-        let last_sent = backlog.iter().filter_map(|f| f.message_id()).max().unwrap_or(seen).max(seen);
+        // What the read already reflects is not sent twice: positions are committed in
+        // order, so a buffered frame at or below the read's top was committed before
+        // the read, which holds that state of its message or a later one.
+        let seen = missed.top().max(since).unwrap_or_default();
+        let backlog: Vec<Arc<Frame>> = buffer.into_iter().filter(|f| f.position().is_none_or(|p| p > seen)).collect();
+        let last_sent = backlog.iter().filter_map(|f| f.position()).max().unwrap_or(seen).max(seen);
         self.set_last_sent(conn, room_id, last_sent);
         let members = self.rooms[&room_id].members();
-        let joined = protocol::joined_frame(&name, &members, &messages, limited);
+        let joined = protocol::joined_frame(&name, &members, &missed.messages, &missed.updates, missed.limited);
         let mut frames = vec![Arc::new(Frame::plain(joined))];
         frames.extend(backlog);
         self.deliver(conn, Arc::from(frames));
@@ -245,26 +251,32 @@ impl RoomHub {
                     Ok((messages, more, clamped)) => (clamped, Ok((messages, more))),
                     Err(e) => (since, Err(e)),
                 };
-                hub.finish_stream(ctx, conn, room_ids, generation, since, result)
+                let replay = Replay {
+                    room_ids,
+                    generation,
+                    origin: since,
+                    after: since.unwrap_or_default(),
+                    replayed: HashSet::new(),
+                };
+                hub.finish_stream(ctx, conn, replay, result)
             },
         );
     }
 
     /// Hands an event stream what it missed, a page (the resume cap) at a time: an
     /// event stream has no `limited` flag, so it gets everything, however much. Live
-    /// messages wait in the loading buffer until the last page is out; a client too
-    /// slow for it is dropped like any slow consumer and resumes from its last id.
+    /// frames wait in the loading buffer until the last page is out; a client too slow
+    /// for it is dropped like any slow consumer and resumes from its last event id.
     pub(super) fn finish_stream(
         &mut self,
         ctx: &mut Context<Self>,
         conn: ConnId,
-        room_ids: Vec<RoomId>,
-        generation: u64,
-        since: Option<MessageId>,
+        mut replay: Replay,
         result: DbResult<(Vec<Message>, bool)>,
     ) {
-        let room_ids: Vec<RoomId> = room_ids.into_iter().filter(|id| self.is_loading(conn, *id, generation)).collect();
-        if room_ids.is_empty() {
+        let generation = replay.generation;
+        replay.room_ids.retain(|id| self.is_loading(conn, *id, generation));
+        if replay.room_ids.is_empty() {
             return;
         }
         let (history, more) = match result {
@@ -278,35 +290,63 @@ impl RoomHub {
         let mut frames: Vec<Arc<Frame>> = Vec::new();
         for message in &history {
             if let Some(name) = self.rooms.get(&message.room_id).map(|r| r.info.name.clone()) {
-                frames.push(Arc::new(Frame::message(message, &name)));
+                frames.push(Arc::new(replay.frame(message, &name)));
             }
         }
+        replay.after = history.last().map_or(replay.after, |m| m.seq);
         if more {
-            let after = history.last().map_or(since.unwrap_or_default(), |m| m.id);
             if !frames.is_empty() {
                 self.deliver(conn, Arc::from(frames));
             }
-            let (page, ids) = (self.limits.resume_cap, room_ids.clone());
+            let (page, ids, after) = (self.limits.resume_cap, replay.room_ids.clone(), replay.after);
             return self.spawn_db(
                 ctx,
                 move |db| db.get().and_then(|mut c| Message::missed_since_in(&mut c, &ids, after, page)),
-                move |hub, ctx, result| hub.finish_stream(ctx, conn, room_ids, generation, Some(after), result),
+                move |hub, ctx, result| hub.finish_stream(ctx, conn, replay, result),
             );
         }
-        let floor = since.unwrap_or_default();
-        for room_id in &room_ids {
+        // Live frames at or below the last read position are in what was read (see
+        // `finish_join`).
+        let floor = replay.after;
+        for room_id in &replay.room_ids {
             let buffered = self.go_live(conn, *room_id);
-            frames.extend(buffered.into_iter().filter(|f| f.message_id().is_some_and(|id| id > floor)));
+            frames.extend(buffered.into_iter().filter(|f| f.position().is_some_and(|p| p > floor)));
         }
-        frames.sort_by_key(|f| f.message_id());
-        frames.dedup_by_key(|f| f.message_id());
-        for room_id in &room_ids {
+        frames.sort_by_key(|f| f.position());
+        frames.dedup_by_key(|f| f.position());
+        for room_id in &replay.room_ids {
             let top = frames.iter().rfind(|f| f.message.as_ref().is_some_and(|m| m.room_id == *room_id));
-            let last_sent = top.and_then(|f| f.message_id()).unwrap_or(floor);
+            let last_sent = top.and_then(|f| f.position()).unwrap_or(floor);
             self.set_last_sent(conn, *room_id, last_sent);
         }
         if !frames.is_empty() {
             self.deliver(conn, Arc::from(frames));
+        }
+    }
+}
+
+/// An event stream's replay of what it missed, page after page.
+pub(super) struct Replay {
+    room_ids: Vec<RoomId>,
+    generation: u64,
+    /// The stream's resume point (`Last-Event-ID`), if it gave one.
+    origin: Option<MessageId>,
+    /// The last position read so far.
+    after: MessageId,
+    /// Messages the client gets as new in this replay: a later page may carry one of
+    /// them again, changed since, which is then an update.
+    replayed: HashSet<MessageId>,
+}
+
+impl Replay {
+    /// A message is new to the client the first time it comes, when it was created
+    /// after the client's resume point; otherwise it is a new state of one it has.
+    fn frame(&mut self, message: &Message, room: &str) -> Frame {
+        let new = self.origin.is_some_and(|origin| message.id > origin) && self.replayed.insert(message.id);
+        if new {
+            Frame::message(message, room)
+        } else {
+            Frame::update(message, room)
         }
     }
 }

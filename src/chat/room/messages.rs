@@ -8,6 +8,7 @@ use super::ConnId;
 use crate::chat::fanout::Outbox;
 use crate::codes::ErrorCode;
 use crate::ids::{MessageId, UserId};
+use crate::models::message::ChangeKind;
 use crate::models::room::Room;
 use crate::models::user::PublicUser;
 
@@ -36,12 +37,38 @@ pub struct Command {
 
 #[derive(Debug)]
 pub enum Request {
-    Join { room: String, since: Option<MessageId> },
-    Leave { room: String },
-    Send { room: String, text: String, client_id: String },
-    Typing { room: String },
-    History { room: String, before: Option<MessageId>, limit: usize },
-    Read { room: String, message_id: MessageId },
+    Join {
+        room: String,
+        since: Option<MessageId>,
+    },
+    Leave {
+        room: String,
+    },
+    Send {
+        room: String,
+        text: String,
+        client_id: String,
+        reply_to: Option<MessageId>,
+    },
+    /// An edit, delete or reaction.
+    Change {
+        room: String,
+        message_id: MessageId,
+        kind: ChangeKind,
+        client_id: Option<String>,
+    },
+    Typing {
+        room: String,
+    },
+    History {
+        room: String,
+        before: Option<MessageId>,
+        limit: usize,
+    },
+    Read {
+        room: String,
+        message_id: MessageId,
+    },
 }
 
 /// An event stream's rooms (already checked to be open to its user), entered at once.
@@ -61,6 +88,18 @@ pub struct PostMessage {
     pub user: PublicUser,
     pub text: String,
     pub client_id: String,
+    pub reply_to: Option<MessageId>,
+}
+
+/// An edit, delete or reaction over HTTP, by a user already checked to be allowed in
+/// the room. Answered with the message's new state (`created` when it changed).
+#[derive(Message)]
+#[rtype(result = "Result<PostedMessage, ErrorCode>")]
+pub struct ChangeMessage {
+    pub room: Room,
+    pub user: PublicUser,
+    pub message_id: MessageId,
+    pub kind: ChangeKind,
 }
 
 /// The stored message object (JSON) and whether this call stored it.

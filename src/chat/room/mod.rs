@@ -29,18 +29,20 @@ mod sequence;
 mod waiting;
 mod writes;
 
-pub use messages::{Command, Connect, Disconnect, EndLogin, PostMessage, PostedMessage, ReadMoved, Request, Subscribe};
+pub use messages::{
+    ChangeMessage, Command, Connect, Disconnect, EndLogin, PostMessage, PostedMessage, ReadMoved, Request, Subscribe,
+};
 
 use super::broker::{Broker, ClusterEvent};
 use super::fanout::{Batch, Outbox};
-use super::protocol::Frame;
 use super::protocol::{self, FrameError};
+use super::protocol::{Frame, MessageEvent};
 use super::store::{StoreFailed, StoreWriter, StoredBatch};
 use crate::codes::{CloseReason, ErrorCode};
 use crate::config::Limits;
 use crate::db::{Db, DbResult};
 use crate::ids::{MessageId, RoomId, UserId};
-use crate::models::message::{Message, NewMessage, Page, Stored};
+use crate::models::message::{Change, ChangeKind, Message, Missed, NewMessage, Page, Refused, Stored, Write};
 use crate::models::room::{Room, RoomMember};
 use crate::models::user::PublicUser;
 use registry::Registry;
@@ -127,7 +129,7 @@ struct ReadyJoin {
     conn: ConnId,
     generation: u64,
     since: Option<MessageId>,
-    result: DbResult<(Vec<Message>, bool)>,
+    result: DbResult<Missed>,
 }
 
 impl RoomState {
@@ -144,7 +146,7 @@ impl RoomState {
 
 /// Who waits for a message being stored.
 pub enum Waiter {
-    Connection { conn: ConnId, room: Arc<str>, client_id: String },
+    Connection { conn: ConnId, room: Arc<str>, client_id: Option<String> },
     Http { room: Arc<str>, reply: tokio::sync::oneshot::Sender<Result<PostedMessage, ErrorCode>> },
 }
 
@@ -294,7 +296,8 @@ impl Actor for RoomHub {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.me = Some(ctx.address());
-        self.writer = Some(StoreWriter::start(self.db.clone(), ctx.address().recipient()));
+        let max_reactions = self.limits.max_reactions_per_message;
+        self.writer = Some(StoreWriter::start(self.db.clone(), max_reactions, ctx.address().recipient()));
         ctx.run_interval(WAITING_SWEEP, |hub, _| hub.expire_waiting());
         if let Some(mut events) = self.cluster_events.take() {
             ctx.add_stream(futures_util::stream::poll_fn(move |cx| events.poll_recv(cx)));

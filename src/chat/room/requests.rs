@@ -48,6 +48,7 @@ impl RoomHub {
             }
             let client_id = match &request {
                 Request::Send { client_id, .. } => Some(client_id.as_str()),
+                Request::Change { client_id, .. } => client_id.as_deref(),
                 _ => None,
             };
             let error = FrameError::new(ErrorCode::RateLimited, "too many requests while a room is being joined");
@@ -56,7 +57,12 @@ impl RoomHub {
         match request {
             Request::Join { room, since } => self.join(ctx, conn, room, since),
             Request::Leave { room } => self.leave(ctx, conn, room),
-            Request::Send { room, text, client_id } => self.send(ctx, conn, room, text, client_id),
+            Request::Send { room, text, client_id, reply_to } => {
+                self.send(ctx, conn, room, NewText { text, client_id, reply_to })
+            }
+            Request::Change { room, message_id, kind, client_id } => {
+                self.change(ctx, conn, room, message_id, kind, client_id)
+            }
             Request::Typing { room } => self.typing(ctx, conn, room),
             Request::History { room, before, limit } => self.history(ctx, conn, room, before, limit),
             Request::Read { room, message_id } => self.read(ctx, conn, room, message_id),
@@ -71,15 +77,42 @@ impl RoomHub {
     }
 
     /// A send goes to the writer; its sender hears back once it is stored.
-    fn send(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, text: String, client_id: String) {
+    fn send(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String, new: NewText) {
         let Some(room_id) = self.joined_room(conn, &room) else {
-            return self.refuse_not_joined(ctx, conn, room, Some(client_id));
+            return self.refuse_not_joined(ctx, conn, room, Some(new.client_id));
         };
         let user = self.connections[&conn].user.clone();
         let room_name = self.rooms.get(&room_id).map_or_else(|| Arc::from(room.as_str()), |r| r.info.name.clone());
-        let waiter = Waiter::Connection { conn, room: room_name, client_id: client_id.clone() };
-        let message = NewMessage { room_id, user_id: user.id, nickname: user.nickname, body: text, client_id };
-        self.submit(message, waiter);
+        let waiter = Waiter::Connection { conn, room: room_name, client_id: Some(new.client_id.clone()) };
+        let message = NewMessage {
+            room_id,
+            user_id: user.id,
+            nickname: user.nickname,
+            body: new.text,
+            client_id: new.client_id,
+            reply_to: new.reply_to,
+        };
+        self.submit(Write::Send(message), waiter);
+    }
+
+    /// An edit, delete or reaction goes to the writer, in the same commit order as
+    /// sends; the `update` frame to everyone in the room is its acknowledgement.
+    fn change(
+        &mut self,
+        ctx: &mut Context<Self>,
+        conn: ConnId,
+        room: String,
+        message_id: MessageId,
+        kind: ChangeKind,
+        client_id: Option<String>,
+    ) {
+        let Some(room_id) = self.joined_room(conn, &room) else {
+            return self.refuse_not_joined(ctx, conn, room, client_id);
+        };
+        let user_id = self.connections[&conn].user.id;
+        let room_name = self.rooms.get(&room_id).map_or_else(|| Arc::from(room.as_str()), |r| r.info.name.clone());
+        let waiter = Waiter::Connection { conn, room: room_name, client_id };
+        self.submit(Write::Change(Change { room_id, message_id, user_id, kind }), waiter);
     }
 
     fn typing(&mut self, ctx: &mut Context<Self>, conn: ConnId, room: String) {
@@ -174,4 +207,11 @@ impl RoomHub {
             }
         }
     }
+}
+
+/// A send's text and keys.
+pub(super) struct NewText {
+    text: String,
+    client_id: String,
+    reply_to: Option<MessageId>,
 }

@@ -1,7 +1,9 @@
 //! Delivery in commit order, with no gap and no duplicate, whatever the transport did.
 //!
-//! Every committed message carries `prev`, the id committed just before it in any room
-//! (the `message_sequence` row makes commits one chain, across nodes too). The room
+//! Every committed message, and every change of one, has a position in one commit
+//! order (a new message's id, a change's seq) and carries `prev`, the position
+//! committed just before it in any room (the `message_sequence` row makes commits one
+//! chain, across nodes too). The room
 //! actor delivers a message only once the one before it was delivered. Messages that
 //! arrive ahead of the chain wait; after a short grace (a publish still on its way) the
 //! missing ones are read from the database, which has them, since they were committed
@@ -158,13 +160,15 @@ impl RoomHub {
                         let items = rows
                             .into_iter()
                             .map(|(message, room)| {
+                                // New to this node's connections when created after its
+                                // head; else a new state of a message they have.
                                 let item = Chained {
-                                    id: message.id,
+                                    id: message.seq,
                                     prev,
                                     room_id: message.room_id,
-                                    frame: Arc::new(Frame::message(&message, &room)),
+                                    frame: Arc::new(Frame::for_position(&message, &room, after)),
                                 };
-                                prev = message.id;
+                                prev = message.seq;
                                 item
                             })
                             .collect();
