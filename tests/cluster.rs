@@ -287,3 +287,53 @@ async fn a_first_join_does_not_hang_while_redis_does_not_answer() {
     let members: Vec<i64> = joined["members"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
     assert_eq!(members, vec![alice.id]);
 }
+
+#[tokio::test]
+async fn edits_deletes_and_reactions_on_one_node_reach_the_others_in_seq_order() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let alice = nodes[0].user().await;
+    let bob = on(&nodes[0].user().await, &nodes[1]);
+    let carol = on(&nodes[0].user().await, &nodes[2]);
+    let mut a = alice.ws(&nodes[0]).await;
+    let mut b = bob.ws(&nodes[1]).await;
+    a.join("lobby").await;
+    b.join("lobby").await;
+    let said = a.say("lobby", "to be changed").await;
+    assert_eq!(b.recv_type("message").await["message"], said);
+    let id = said["id"].as_i64().unwrap();
+    let mut events = carol.sse("rooms=lobby", Some(id)).await.expect("a stream on the third node");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Each change, made on one node, reaches every node with the same state.
+    let mut on_a = Vec::new();
+    let mut on_b = Vec::new();
+    let mut on_c = Vec::new();
+    for step in 0..4 {
+        match step {
+            0 => a.send(json!({"type": "edit", "room": "lobby", "message_id": id, "text": "changed"})).await,
+            1 => b.send(json!({"type": "react", "room": "lobby", "message_id": id, "emoji": "👍"})).await,
+            2 => {
+                let path = format!("/api/rooms/lobby/messages/{id}/reactions/🎉");
+                assert_eq!(on(&alice, &nodes[2]).put(&path).await.0, StatusCode::NO_CONTENT);
+            }
+            _ => a.send(json!({"type": "delete", "room": "lobby", "message_id": id})).await,
+        }
+        on_a.push(a.recv_type("update").await["message"].clone());
+        on_b.push(b.recv_type("update").await["message"].clone());
+        let event = events.next_event(Duration::from_secs(5)).await.expect("an update event");
+        assert_eq!(event.event.as_deref(), Some("update"));
+        let message: Value = serde_json::from_str(&event.data).unwrap();
+        assert_eq!(event.id, Some(message["seq"].to_string()));
+        on_c.push(message);
+    }
+    assert_eq!(on_a, on_b);
+    assert_eq!(on_a, on_c);
+    let seqs: Vec<i64> = on_a.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let last = on_a.last().unwrap();
+    assert_eq!((last["deleted"].as_bool(), last["text"].as_str()), (Some(true), Some("")));
+    assert!(on_a.iter().any(|m| m["text"] == "changed"));
+    assert!(on_a.iter().any(|m| m["reactions"].as_array().is_some_and(|r| r.len() == 2)), "{on_a:?}");
+    let (_, stored) = carol.get_json(&format!("/api/rooms/lobby/messages/{id}")).await;
+    assert_eq!(&stored["message"], last);
+}

@@ -1,8 +1,10 @@
 //! The randomized consistency test: ~30 clients of 10 users in several rooms, over
-//! WebSocket, HTTP + Server-Sent Events and HTTP polling, each sending, dropping its
-//! connection mid-stream and resuming with `since`. In the end every client's view of
-//! every room it is in must equal the stored history exactly, and every acknowledged
-//! message must be stored under the id it was acknowledged with.
+//! WebSocket, HTTP + Server-Sent Events and HTTP polling, each sending, editing,
+//! deleting and reacting, dropping its connection mid-stream and resuming with `since`.
+//! In the end every client's view of every room it is in must equal the stored history
+//! exactly (the same messages, each delivered once; for the clients that get live
+//! changes, every message in exactly its stored state), and every acknowledged message
+//! must be stored under the id it was acknowledged with.
 //!
 //! It runs on one node, and (on MySQL) on three nodes sharing a Redis, each client
 //! talking to one of them. The seed is printed; `CHATROOM_TEST_SEED=<seed>` runs the
@@ -35,6 +37,13 @@ enum Kind {
 #[derive(Default)]
 struct View {
     rooms: BTreeMap<String, Vec<i64>>,
+    /// Every message's latest state seen, by id.
+    states: HashMap<i64, Value>,
+    /// The highest position (id or seq) seen in each room: the resume point.
+    cursors: HashMap<String, i64>,
+    /// On the current connection, the highest position delivered live in each room:
+    /// live frames must come above it, each once.
+    live: HashMap<String, i64>,
     acked: HashMap<String, (String, i64)>,
     /// Acknowledgements still owed for repeated client_ids: they answer with the first
     /// copy, an id already in the view, and are not deliveries.
@@ -45,21 +54,50 @@ struct View {
 impl View {
     fn record(&mut self, room: &str, id: i64) {
         let seen = self.rooms.entry(room.to_owned()).or_default();
-        if let Some(last) = seen.last() {
-            if id <= *last {
-                self.problems.push(format!("{room}: id {id} after {last} (duplicate or out of order)"));
-                return;
-            }
+        if seen.contains(&id) {
+            self.problems.push(format!("{room}: message {id} delivered twice"));
+            return;
         }
         seen.push(id);
     }
 
+    /// A message's state: never an older one after a newer one.
+    fn state(&mut self, message: &Value) {
+        let (room, id, seq) = (message["room"].as_str().unwrap(), id_of(message), seq_of(message));
+        let cursor = self.cursors.entry(room.to_owned()).or_default();
+        *cursor = (*cursor).max(seq);
+        if let Some(known) = self.states.get(&id) {
+            if seq_of(known) > seq {
+                self.problems.push(format!("{room}: message {id} at seq {seq} after seq {}", seq_of(known)));
+                return;
+            }
+        }
+        self.states.insert(id, message.clone());
+    }
+
+    /// A frame delivered live on the current connection: above everything before it.
+    fn live(&mut self, message: &Value) {
+        let (room, seq) = (message["room"].as_str().unwrap().to_owned(), seq_of(message));
+        let last = self.live.entry(room.clone()).or_default();
+        if seq <= *last {
+            self.problems.push(format!("{room}: live position {seq} after {last} (duplicate or out of order)"));
+        }
+        *last = (*last).max(seq);
+    }
+
+    fn update(&mut self, message: &Value) {
+        if !self.states.contains_key(&id_of(message)) {
+            self.problems.push(format!("an update of message {} never delivered", id_of(message)));
+        }
+        self.state(message);
+    }
+
     fn last(&self, room: &str) -> i64 {
-        self.rooms.get(room).and_then(|ids| ids.last().copied()).unwrap_or(0)
+        self.cursors.get(room).copied().unwrap_or(0)
     }
 
     fn last_overall(&self) -> i64 {
-        self.rooms.values().filter_map(|ids| ids.last().copied()).max().unwrap_or(0)
+        self.cursors.values().copied().max().unwrap_or(0)
     }
 
     fn ack(&mut self, client_id: &str, room: &str, id: i64) {
@@ -71,27 +109,41 @@ impl View {
         self.acked.insert(client_id.to_owned(), (room.to_owned(), id));
     }
 
-    /// A message frame or event: part of the view, and an ack when it is ours.
-    fn message(&mut self, message: &Value, me: i64) {
+    /// A message frame or event: part of the view, and an ack when it is ours. Returns
+    /// false for the answer to a repeated send (not a delivery).
+    fn message(&mut self, message: &Value, me: i64) -> bool {
         let room = message["room"].as_str().unwrap().to_owned();
-        let id = message["id"].as_i64().unwrap();
+        let id = id_of(message);
         if message["user"]["id"] == me {
             let client_id = message["client_id"].as_str().unwrap();
             self.ack(client_id, &room, id);
-            if id <= self.last(&room) {
+            if self.rooms.get(&room).is_some_and(|ids| ids.contains(&id)) {
                 if let Some(owed) = self.repeats.get_mut(client_id).filter(|n| **n > 0) {
                     *owed -= 1;
-                    return;
+                    self.state(message);
+                    return false;
                 }
             }
         }
         self.record(&room, id);
+        self.state(message);
+        true
     }
 
     fn expect_repeat(&mut self, client_id: &str) {
         *self.repeats.entry(client_id.to_owned()).or_default() += 1;
     }
 }
+
+fn id_of(message: &Value) -> i64 {
+    message["id"].as_i64().unwrap()
+}
+
+fn seq_of(message: &Value) -> i64 {
+    message["seq"].as_i64().unwrap()
+}
+
+const EMOJI: &[&str] = &["👍", "❤️", "😂", "🎉"];
 
 struct Device {
     index: usize,
@@ -115,19 +167,39 @@ struct Device {
 impl Device {
     fn handle_frame(&mut self, frame: &Value) {
         match frame["type"].as_str() {
-            Some("message") => self.view.message(&frame["message"], self.client.id),
+            Some("message") => {
+                // The answer to a repeated send is not a delivery: no position check.
+                let delivered = self.view.message(&frame["message"], self.client.id);
+                if delivered {
+                    self.view.live(&frame["message"]);
+                }
+            }
+            Some("update") => {
+                self.view.live(&frame["message"]);
+                self.view.update(&frame["message"]);
+            }
             Some("joined") => {
+                let room = frame["room"].as_str().unwrap().to_owned();
+                let mut top = self.view.last(&room);
                 for message in frame["messages"].as_array().unwrap() {
                     self.view.message(message, self.client.id);
+                    top = top.max(seq_of(message));
                 }
+                for message in frame["updates"].as_array().unwrap() {
+                    self.view.update(message);
+                    top = top.max(seq_of(message));
+                }
+                self.view.live.insert(room, top);
                 if frame.get("limited").is_some() {
                     self.view.problems.push("a resume was limited".into());
                 }
             }
             Some("error") => {
                 let code = frame["code"].as_str().unwrap_or_default();
-                // A refused send is simply sent again later with the same client_id.
-                if code != "unavailable" && code != "rate_limited" {
+                // A refused send is simply sent again later with the same client_id; a
+                // change may find its message deleted by another device meanwhile.
+                let change = frame["client_id"].as_str().is_some_and(|c| c.starts_with("change-"));
+                if code != "unavailable" && code != "rate_limited" && !(change && code == "not_found") {
                     self.view.problems.push(format!("unexpected error frame {frame}"));
                 }
             }
@@ -139,6 +211,7 @@ impl Device {
         match self.kind {
             Kind::WebSocket => {
                 let mut ws = self.client.ws(&self.server).await;
+                self.view.live.clear();
                 for room in &self.rooms {
                     ws.send(json!({"type": "join", "room": room, "since": self.view.last(room)})).await;
                 }
@@ -163,6 +236,7 @@ impl Device {
             }
             Kind::EventStream => {
                 let query = format!("rooms={}", self.rooms.join(","));
+                self.view.live.clear();
                 self.sse = Some(self.client.sse(&query, Some(self.view.last_overall())).await.expect("a stream"));
             }
             Kind::Polling => {}
@@ -188,10 +262,21 @@ impl Device {
                 let mut sse = self.sse.take().expect("connected");
                 while let Some(event) = sse.next_event(wait).await {
                     let message: Value = serde_json::from_str(&event.data).unwrap();
-                    if event.id.as_deref() != Some(message["id"].to_string().as_str()) {
-                        self.view.problems.push(format!("event id {:?} is not the message id", event.id));
+                    if event.id.as_deref() != Some(message["seq"].to_string().as_str()) {
+                        self.view.problems.push(format!("event id {:?} is not the message's seq", event.id));
                     }
-                    self.view.message(&message, self.client.id);
+                    // One stream over several rooms: its positions rise across all of them.
+                    let room = message["room"].as_str().unwrap().to_owned();
+                    let stream_top = self.view.live.values().copied().max().unwrap_or(0);
+                    self.view.live.insert(room, stream_top);
+                    self.view.live(&message);
+                    match event.event.as_deref() {
+                        Some("message") => {
+                            self.view.message(&message, self.client.id);
+                        }
+                        Some("update") => self.view.update(&message),
+                        other => self.view.problems.push(format!("unexpected event {other:?}")),
+                    }
                 }
                 if sse.ended {
                     self.dropped_by_server += 1;
@@ -203,7 +288,8 @@ impl Device {
             Kind::Polling => {
                 for room in self.rooms.clone() {
                     loop {
-                        let after = self.view.last(&room);
+                        // Polling by id sees new messages, not later changes of old ones.
+                        let after = self.view.rooms.get(&room).and_then(|ids| ids.iter().max().copied()).unwrap_or(0);
                         let (status, page) =
                             self.client.get_json(&format!("/api/rooms/{room}/messages?after={after}&limit=200")).await;
                         assert_eq!(status, StatusCode::OK);
@@ -257,6 +343,67 @@ impl Device {
         }
     }
 
+    /// Edits or deletes one of this user's messages, or toggles a reaction on any.
+    async fn change(&mut self) {
+        let mine: Vec<Value> = self
+            .view
+            .states
+            .values()
+            .filter(|m| m["user"]["id"] == self.client.id && m["deleted"] == false)
+            .cloned()
+            .collect();
+        let any: Vec<Value> = self.view.states.values().filter(|m| m["deleted"] == false).cloned().collect();
+        let roll: f64 = self.rng.random();
+        let (target, frame) = if roll < 0.35 && !mine.is_empty() {
+            let target = mine[self.rng.random_range(0..mine.len())].clone();
+            let text = format!("{} edited by {}", target["text"].as_str().unwrap(), self.index);
+            (target.clone(), json!({"type": "edit", "text": text}))
+        } else if roll < 0.45 && !mine.is_empty() {
+            (mine[self.rng.random_range(0..mine.len())].clone(), json!({"type": "delete"}))
+        } else if !any.is_empty() {
+            let target = any[self.rng.random_range(0..any.len())].clone();
+            let emoji = EMOJI[self.rng.random_range(0..EMOJI.len())];
+            let on = !target["reactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["emoji"] == emoji && r["user_ids"].as_array().unwrap().contains(&json!(self.client.id)));
+            (target, json!({"type": "react", "emoji": emoji, "on": on}))
+        } else {
+            return;
+        };
+        let (room, id) = (target["room"].as_str().unwrap().to_owned(), id_of(&target));
+        self.sent += 1;
+        match self.kind {
+            Kind::WebSocket => {
+                let mut frame = frame;
+                frame["room"] = json!(room);
+                frame["message_id"] = json!(id);
+                frame["client_id"] = json!(format!("change-{}-{}", self.index, self.sent));
+                self.ws.as_mut().expect("connected").send(frame).await;
+            }
+            Kind::EventStream | Kind::Polling => {
+                let path = format!("/api/rooms/{room}/messages/{id}");
+                let status = match frame["type"].as_str().unwrap() {
+                    "edit" => self.client.patch_json(&path, &json!({"text": frame["text"]})).await.0,
+                    "delete" => self.client.delete(&path).await.0,
+                    _ => {
+                        let emoji = frame["emoji"].as_str().unwrap();
+                        let path = format!("{path}/reactions/{emoji}");
+                        if frame["on"] == true {
+                            self.client.put(&path).await.0
+                        } else {
+                            self.client.delete(&path).await.0
+                        }
+                    }
+                };
+                if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT | StatusCode::NOT_FOUND) {
+                    self.view.problems.push(format!("{frame} on {path}: {status}"));
+                }
+            }
+        }
+    }
+
     fn settle_acks(&mut self) {
         let acked: Vec<String> = self.unacked.keys().filter(|k| self.view.acked.contains_key(*k)).cloned().collect();
         for client_id in acked {
@@ -267,9 +414,11 @@ impl Device {
     async fn run(&mut self) {
         for _ in 0..ACTIONS_PER_CLIENT {
             let roll: f64 = self.rng.random();
-            if roll < 0.55 {
+            if roll < 0.45 {
                 self.send().await;
-            } else if roll < 0.62 && self.kind != Kind::Polling {
+            } else if roll < 0.60 {
+                self.change().await;
+            } else if roll < 0.67 && self.kind != Kind::Polling {
                 // Drop the connection mid-stream, without reading what is in flight.
                 self.ws = None;
                 self.sse = None;
@@ -372,7 +521,7 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
 
     // Everything sent is settled: read until each view reaches the stored top.
     let reader = &users[0];
-    let mut stored: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    let mut stored: HashMap<String, Vec<Value>> = HashMap::new();
     for room in ROOMS {
         stored.insert(room.to_string(), stored_messages(reader, room).await);
     }
@@ -384,13 +533,28 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
         nodes.len()
     );
     assert!(total > 1000, "the scenario sends thousands of messages ({total})");
+    let all: Vec<&Value> = stored.values().flatten().collect();
+    let edited = all.iter().filter(|m| !m["edited_at"].is_null()).count();
+    let deleted = all.iter().filter(|m| m["deleted"] == true).count();
+    let reacted = all.iter().filter(|m| !m["reactions"].as_array().unwrap().is_empty()).count();
+    eprintln!("consistency: {edited} edited, {deleted} deleted, {reacted} with reactions");
+    assert!(edited > 50 && deleted > 20 && reacted > 50, "the scenario changes messages too");
 
     // All devices read at once: one that waited its turn would fall behind and be
     // dropped as a slow consumer.
     let mut settling = Vec::new();
     for mut device in devices {
-        let tops: HashMap<String, i64> =
-            device.rooms.iter().map(|room| (room.clone(), stored[room].last().map_or(0, |m| m.0))).collect();
+        // What the device must have reached in each room: the last message, and (for
+        // the clients that get live changes) the last change.
+        let tops: HashMap<String, (i64, i64)> = device
+            .rooms
+            .iter()
+            .map(|room| {
+                let top_id = stored[room].last().map_or(0, id_of);
+                let top_seq = stored[room].iter().map(seq_of).max().unwrap_or(0);
+                (room.clone(), (top_id, top_seq))
+            })
+            .collect();
         settling.push(tokio::spawn(async move {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
             // WebSocket sends still unacknowledged are re-sent once more on a fresh connection.
@@ -400,7 +564,13 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
             }
             loop {
                 device.settle_acks();
-                let done = tops.iter().all(|(room, top)| device.view.last(room) >= *top) && device.unacked.is_empty();
+                let reached = |room: &String, (top_id, top_seq): (i64, i64)| match device.kind {
+                    Kind::Polling => {
+                        device.view.rooms.get(room).is_some_and(|ids| ids.contains(&top_id)) || top_id == 0
+                    }
+                    _ => device.view.last(room) >= top_seq,
+                };
+                let done = tops.iter().all(|(room, top)| reached(room, *top)) && device.unacked.is_empty();
                 if done || tokio::time::Instant::now() > deadline {
                     break;
                 }
@@ -425,8 +595,11 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
         let who = format!("client {} ({:?}, user {})", device.index, device.kind, device.client.id);
         problems.extend(device.view.problems.iter().map(|p| format!("{who}: {p}")));
         for room in &device.rooms {
-            let expected: Vec<i64> = stored[room].iter().map(|m| m.0).collect();
-            let seen = device.view.rooms.get(room).cloned().unwrap_or_default();
+            let expected: Vec<i64> = stored[room].iter().map(id_of).collect();
+            let mut seen = device.view.rooms.get(room).cloned().unwrap_or_default();
+            // A replay comes in seq order: a message changed before it was first seen
+            // comes after ones created later. Order is checked on the way (positions).
+            seen.sort_unstable();
             if seen != expected {
                 let missing: Vec<&i64> = expected.iter().filter(|id| !seen.contains(id)).take(10).collect();
                 problems.push(format!(
@@ -436,8 +609,22 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
                 ));
             }
         }
+        // Every message in exactly its stored state (polling by id sees no later changes).
+        if device.kind != Kind::Polling {
+            for room in &device.rooms {
+                let wrong: Vec<i64> = stored[room]
+                    .iter()
+                    .filter(|m| device.view.states.get(&id_of(m)) != Some(*m))
+                    .map(id_of)
+                    .take(10)
+                    .collect();
+                if !wrong.is_empty() {
+                    problems.push(format!("{who}: in {room}, messages not in their stored state, e.g. {wrong:?}"));
+                }
+            }
+        }
         for (client_id, (room, id)) in &device.view.acked {
-            if !stored[room].iter().any(|(stored_id, stored_cid)| stored_id == id && stored_cid == client_id) {
+            if !stored[room].iter().any(|m| id_of(m) == *id && m["client_id"] == client_id.as_str()) {
                 problems.push(format!("{who}: acknowledged {client_id} as {id} in {room}, not stored so"));
             }
         }
@@ -448,15 +635,15 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
     assert!(problems.is_empty(), "seed {seed}: {} problems:\n{}", problems.len(), problems.join("\n"));
 }
 
-async fn stored_messages(client: &Client, room: &str) -> Vec<(i64, String)> {
+async fn stored_messages(client: &Client, room: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut after = 0;
     loop {
         let (status, page) = client.get_json(&format!("/api/rooms/{room}/messages?after={after}&limit=200")).await;
         assert_eq!(status, StatusCode::OK);
         for m in page["messages"].as_array().unwrap() {
-            all.push((m["id"].as_i64().unwrap(), m["client_id"].as_str().unwrap().to_owned()));
-            after = m["id"].as_i64().unwrap();
+            all.push(m.clone());
+            after = id_of(m);
         }
         if page["has_more"] != true {
             return all;
