@@ -246,9 +246,9 @@ pub struct PostMessageRequest {
     #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub client_id: Option<String>,
     /// The message this one answers: in the same room and not deleted, else 404.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(value_type = Option<i64>)]
-    pub reply_to: Option<MessageId>,
+    pub reply_to: Option<i64>,
 }
 
 /// Sends a message; a repeated `client_id` answers 200 with the first copy.
@@ -280,9 +280,10 @@ pub async fn post_message(
         return Err(AppError::RateLimited { retry_after_secs: 1 });
     }
     let room = rooms::room_for(&state, &name, &user).await?;
-    if reply_to.is_some_and(|id| id.0 < 1) {
+    if reply_to.is_some_and(|id| id < 1) {
         return Err(AppError::NotFound("there is no such message to reply to".into()));
     }
+    let reply_to = reply_to.map(MessageId);
     let (room_id, user_id) = (room.id, user.id);
     // Posting makes the poster a member, as joining does.
     state.db.run(move |c| RoomMember::enter(c, room_id, user_id)).await?;
@@ -315,6 +316,12 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64
         Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Ok(f as i64),
         _ => Err(serde::de::Error::custom(format!("{number} is not a whole number in range"))),
     }
+}
+
+fn optional_whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))
 }
 
 /// Moves the read marker forward (clamped to the room's latest message).
