@@ -313,13 +313,16 @@ async fn edits_deletes_and_reactions_on_one_node_reach_the_others_in_seq_order()
             0 => a.send(json!({"type": "edit", "room": "lobby", "message_id": id, "text": "changed"})).await,
             1 => b.send(json!({"type": "react", "room": "lobby", "message_id": id, "emoji": "👍"})).await,
             2 => {
+                // Over HTTP, on a node where no one has the room open over WebSocket.
                 let path = format!("/api/rooms/lobby/messages/{id}/reactions/🎉");
                 assert_eq!(on(&alice, &nodes[2]).put(&path).await.0, StatusCode::NO_CONTENT);
             }
             _ => a.send(json!({"type": "delete", "room": "lobby", "message_id": id})).await,
         }
         on_a.push(a.recv_type("update").await["message"].clone());
-        on_b.push(b.recv_type("update").await["message"].clone());
+        let update = b.recv_type("update").await;
+        assert_eq!(update["room"], "lobby", "{update}");
+        on_b.push(update["message"].clone());
         let event = events.next_event(Duration::from_secs(5)).await.expect("an update event");
         assert_eq!(event.event.as_deref(), Some("update"));
         let message: Value = serde_json::from_str(&event.data).unwrap();

@@ -46,7 +46,14 @@ impl RoomHub {
 
     /// Something stored now: answered, published to the other nodes, and handed to the
     /// chain, which fans it out in commit order.
-    fn committed(&mut self, waiter: Option<Waiter>, frame: Frame, prev: MessageId, committed: &mut Vec<Chained>) {
+    fn committed(
+        &mut self,
+        waiter: Option<Waiter>,
+        frame: Frame,
+        ticket: &Ticket,
+        prev: MessageId,
+        committed: &mut Vec<Chained>,
+    ) {
         let frame = Arc::new(frame);
         let Some(message) = frame.message.as_ref() else { return };
         if let Some(Waiter::Http { reply, .. }) = waiter {
@@ -54,14 +61,13 @@ impl RoomHub {
         }
         if self.broker.is_clustered() {
             let json = serde_json::value::RawValue::from_string(message.json.to_string()).expect("a message object");
-            let room = self.room_name(message.room_id).map_or_else(String::new, |r| r.to_string());
             self.publish(ClusterEvent::Message {
                 node: self.broker.node().to_owned(),
                 id: message.id,
                 seq: message.seq,
                 prev,
                 room_id: message.room_id,
-                room,
+                room: ticket.room.to_string(),
                 update: message.kind == MessageEvent::Update,
                 message: json,
             });
@@ -145,11 +151,11 @@ impl Handler<StoredBatch<Ticket>> for RoomHub {
             match outcome {
                 Ok(Stored::New { message, prev }) => {
                     let frame = Frame::message(&message, &ticket.room);
-                    self.committed(waiter, frame, prev, &mut committed);
+                    self.committed(waiter, frame, &ticket, prev, &mut committed);
                 }
                 Ok(Stored::Changed { message, prev }) => {
                     let frame = Frame::update(&message, &ticket.room);
-                    self.committed(waiter, frame, prev, &mut committed);
+                    self.committed(waiter, frame, &ticket, prev, &mut committed);
                 }
                 Ok(Stored::Existing(first)) => self.answered_unchanged(waiter, &first, ticket.room, true),
                 Ok(Stored::Unchanged(current)) => self.answered_unchanged(waiter, &current, ticket.room, false),
