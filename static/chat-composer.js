@@ -1,18 +1,26 @@
 // The message box: it grows with its text, counts characters near the limit, sends on
-// Enter (Shift+Enter for a new line), and shows why a message was not sent.
+// Enter (Shift+Enter for a new line), and shows why a message was not sent. It writes a
+// reply ("Replying to …") or an edit ("Editing message", the draft kept aside until
+// it ends) when asked; Escape or × ends either, Up-arrow in an empty box asks to edit.
 
-import { charCount, countShown, countText, tooLongText } from "./chat-format.js";
+import { charCount, composerModeText, countShown, countText, tooLongText } from "./chat-format.js";
 
 // The box grows up to this height (px), then scrolls.
 const MAX_HEIGHT = 160;
 
 export class Composer {
-  // elements: {form, draft, count, error}; handlers: onSend(), onInput() (after the
-  // box has updated itself).
+  // elements: {form, draft, count, error, send, mode, modeText, modeSnippet, modeCancel};
+  // handlers: onSend(), onInput() (after the box has updated itself), onEditLast() (Up
+  // in an empty box: true when an edit began), onModeChange(mode).
   constructor(elements, maxChars, handlers) {
     this.el = elements;
     this.maxChars = maxChars;
     this.handlers = handlers;
+    this.mode = null; // {kind: "reply", id, nickname, snippet} or {kind: "edit", id, saved}
+    this.el.modeCancel.addEventListener("click", () => {
+      this.cancelMode();
+      this.focus();
+    });
     this.el.form.addEventListener("submit", (event) => {
       event.preventDefault();
       handlers.onSend();
@@ -22,6 +30,12 @@ export class Composer {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         handlers.onSend();
+      } else if (event.key === "Escape" && this.mode) {
+        event.preventDefault();
+        event.stopPropagation();
+        this.cancelMode();
+      } else if (event.key === "ArrowUp" && !this.mode && !this.el.draft.value && !event.isComposing) {
+        if (handlers.onEditLast()) event.preventDefault();
       }
     });
     this.el.draft.addEventListener("input", () => this.typed());
@@ -67,6 +81,62 @@ export class Composer {
     this.el.draft.value = text;
     this.focus();
     this.fitToText();
+  }
+
+  // ---- replying and editing ----
+
+  startReply(id, nickname, snippet) {
+    if (this.mode && this.mode.kind === "edit") this.endEdit();
+    this.showMode({ kind: "reply", id, nickname, snippet });
+    this.focus();
+  }
+
+  // The message's text in the box to change; what was typed waits until the edit ends.
+  startEdit(id, text) {
+    const saved = this.mode && this.mode.kind === "edit" ? this.mode.saved : this.el.draft.value;
+    this.showMode({ kind: "edit", id, saved });
+    this.el.draft.value = text;
+    this.focus();
+    this.el.draft.setSelectionRange(text.length, text.length);
+    this.fitToText();
+  }
+
+  // The edit was sent or given up: the draft from before comes back.
+  endEdit() {
+    const saved = this.mode ? this.mode.saved : "";
+    this.showMode(null);
+    this.el.draft.value = saved || "";
+    this.fitToText();
+  }
+
+  // The message being edited is gone: what was typed stays in the box as a new
+  // message, after the draft kept aside, if any.
+  dropEdit() {
+    const saved = this.mode ? this.mode.saved : "";
+    this.showMode(null);
+    if (saved && saved.trim()) this.el.draft.value = `${saved.trimEnd()}\n${this.el.draft.value}`;
+    this.fitToText();
+  }
+
+  cancelMode() {
+    if (this.mode && this.mode.kind === "edit") this.endEdit();
+    else this.showMode(null);
+    if (this.errorKind() === "fatal" && charCount(this.el.draft.value) <= this.maxChars) this.hideError();
+  }
+
+  showMode(mode) {
+    this.mode = mode;
+    this.el.mode.hidden = !mode;
+    this.el.form.classList.toggle("editing", !!mode && mode.kind === "edit");
+    this.el.send.textContent = mode && mode.kind === "edit" ? "Save" : "Send";
+    this.handlers.onModeChange(mode);
+    // The box's description for screen readers: empty without a mode.
+    this.el.modeText.textContent = mode ? composerModeText(mode) : "";
+    this.el.modeSnippet.textContent = mode && mode.kind === "reply" ? mode.snippet : "";
+    if (!mode) return;
+    const what = mode.kind === "edit" ? "Cancel editing" : "Cancel the reply";
+    this.el.modeCancel.setAttribute("aria-label", what);
+    this.el.modeCancel.title = `${what} (Escape)`;
   }
 
   fitToText() {

@@ -96,3 +96,36 @@ export function refusedText(why) {
 export function capitalize(text) {
   return text ? text[0].toUpperCase() + text.slice(1) : text;
 }
+
+// ---- replies, edits, deletes and reactions ----
+
+export const DELETED_TEXT = "This message was deleted";
+export const ORIGINAL_DELETED_TEXT = "Original message was deleted";
+
+// What the composer says while a reply or an edit is being written.
+export function composerModeText(mode) {
+  if (mode.kind === "edit") return "Editing message";
+  return `Replying to ${mode.nickname}: `;
+}
+
+// The tooltip of "(edited)": when, in the reader's words for a time.
+export function editedTitle(when) {
+  return `Edited ${when}`;
+}
+
+// A chip's tooltip and what a screen reader says of it.
+export function reactionTitle(chip) {
+  return `${chip.who} reacted with ${chip.emoji}`;
+}
+
+export function reactionLabel(chip) {
+  const people = chip.count === 1 ? "1 reaction" : `${chip.count} reactions`;
+  const action = chip.mine ? "take yours back" : "add yours";
+  return `${chip.emoji} ${people}, ${chip.who}. Press to ${action}.`;
+}
+
+// An edit, delete or reaction the server refused, in plain words.
+export function actionRefusedText(kind, why) {
+  const what = { edit: "Not edited", delete: "Not deleted", react: "Reaction not saved" }[kind] || "Not done";
+  return `${what}: ${why}.`;
+}

@@ -1,8 +1,11 @@
 // The conversation on screen: the list of messages, in id order and each once, with its
-// separators, the pending messages of ours, and the scrolling. Text goes in with
-// textContent, never as HTML.
+// separators, the pending messages of ours, and the scrolling. A message changed (edited,
+// deleted, reacted to) is drawn again in its place. Text goes in with textContent, never
+// as HTML (chat-message-render.js draws one message).
 
 import { listLayout } from "./chat-format.js";
+import { isNewer } from "./chat-lifecycle.js";
+import { controlKey, failureRow, renderMessage, renderQuote } from "./chat-message-render.js";
 
 // What the line above a pending message says (its <time> holds no time yet).
 const NOTES = {
@@ -12,20 +15,45 @@ const NOTES = {
   failed: "not sent",
 };
 
+// How long the original of a reply stays highlighted after a jump to it.
+const HIGHLIGHT_MS = 2000;
+
 export class MessageList {
-  // elements: {scroller, list, edge, loading}; lastRead: the id read up to on arrival.
-  constructor(elements, me, lastRead) {
+  // elements: {scroller, list, edge, loading}; lastRead: the id read up to on arrival;
+  // handlers: onMenu(id, button), onReact(id, emoji, on), onQuote(replyTo), original(id)
+  // (a message replied to and not shown: the message, null when there is none, or
+  // undefined until it is fetched; then `refreshQuotes`).
+  constructor(elements, me, lastRead, handlers) {
     this.el = elements;
     this.me = me;
     this.ui = window.ChatUI;
+    this.handlers = handlers;
     this.shown = new Map(); // message id -> <li>
-    this.newestId = 0; // the highest id shown: the `since` of the next join
+    this.messages = new Map(); // message id -> the message, in its latest state
+    this.names = new Map(); // user id -> nickname, from the messages seen
+    this.otherNames = new Map(); // user id -> nickname, from elsewhere (who is online)
+    this.newestId = 0; // the highest id shown: what is read up to
     this.oldestId = null; // the lowest id shown: where older history continues
     this.lastRead = lastRead; // where the "New messages" divider goes
+    this.el.list.addEventListener("click", (event) => this.clicked(event));
+    // When the box shrinks (the composer grows, a reply or edit bar shows, the window
+    // turns) the reader at the end stays at the end.
+    this.pinned = true;
+    this.el.scroller.addEventListener("scroll", () => { this.pinned = this.nearBottom(); });
+    new ResizeObserver(() => { if (this.pinned) this.scrollToBottom(); }).observe(this.el.scroller);
   }
 
   has(id) {
     return this.shown.has(id);
+  }
+
+  get(id) {
+    return this.messages.get(id);
+  }
+
+  // Every stored message shown.
+  all() {
+    return [...this.messages.values()];
   }
 
   // Puts a stored message in its place. The caller checks `has` first, and redraws
@@ -33,9 +61,49 @@ export class MessageList {
   add(message) {
     this.newestId = Math.max(this.newestId, message.id);
     this.oldestId = this.oldestId === null ? message.id : Math.min(this.oldestId, message.id);
+    this.remember(message);
     const li = this.render(message);
     this.shown.set(message.id, li);
     this.el.list.insertBefore(li, this.successorOf(message.id));
+  }
+
+  // A later state of a message shown replaces it in place; false for a message not
+  // shown or a state not later than the one shown.
+  update(message) {
+    const li = this.shown.get(message.id);
+    if (!li || !isNewer(this.messages.get(message.id), message)) return false;
+    this.remember(message);
+    const fresh = this.render(message);
+    for (const name of ["continued", "highlight", "being-edited"]) fresh.classList.toggle(name, li.classList.contains(name));
+    const focused = li.contains(document.activeElement) ? controlKey(document.activeElement) : null;
+    li.replaceWith(fresh);
+    this.shown.set(message.id, fresh);
+    if (focused) (fresh.querySelector(focused) || fresh.querySelector(".message-actions") || fresh).focus();
+    this.refreshQuotes(message.id);
+    return true;
+  }
+
+  remember(message) {
+    this.messages.set(message.id, message);
+    this.names.set(message.user.id, message.user.nickname);
+  }
+
+  nameOf(userId) {
+    return this.names.get(userId) || this.otherNames.get(userId);
+  }
+
+  // The message a reply quotes (see `handlers.original`).
+  original(id) {
+    return this.messages.has(id) ? this.messages.get(id) : this.handlers.original(id);
+  }
+
+  // The quotes of a message show it as it is now.
+  refreshQuotes(id) {
+    const original = this.original(id);
+    if (original === undefined) return;
+    for (const quote of this.el.list.querySelectorAll(`.quote[data-reply-to="${id}"]`)) {
+      quote.replaceWith(renderQuote(id, original));
+    }
   }
 
   // The <li> a message with this id goes before (ids ascend down the list, and our
@@ -51,50 +119,50 @@ export class MessageList {
     return after;
   }
 
-  render(message) {
-    const li = document.createElement("li");
-    li.className = "message" + (message.user.id === this.me.id ? " mine" : "");
-    li.dataset.id = message.id;
-    li.dataset.userId = message.user.id;
-    li.dataset.day = this.ui.dayKey(message.sent_at);
-    li.dataset.sentAt = message.sent_at;
-    const avatar = this.renderAvatar(message.user.nickname);
-    const bubble = document.createElement("div");
-    bubble.className = "bubble";
-    bubble.append(this.renderMeta(message), this.renderText(message));
-    li.append(avatar, bubble);
-    return li;
+  render(message, pending = false) {
+    return renderMessage(message, {
+      me: this.me,
+      ui: this.ui,
+      pending,
+      nameOf: (id) => this.nameOf(id),
+      original: (id) => this.original(id),
+    });
   }
 
-  renderAvatar(nickname) {
-    const avatar = document.createElement("span");
-    avatar.className = "avatar";
-    avatar.setAttribute("aria-hidden", "true");
-    avatar.dataset.name = nickname;
-    avatar.textContent = this.ui.initials(nickname);
-    this.ui.paintAvatar(avatar);
-    return avatar;
+  // Clicks on a message's parts: its menu button, a reaction, the quote.
+  clicked(event) {
+    const target = event.target.closest("button");
+    const li = target && target.closest(".message[data-id]");
+    if (!li) return;
+    const id = Number(li.dataset.id);
+    if (target.classList.contains("message-actions")) this.handlers.onMenu(id, target);
+    else if (target.classList.contains("reaction")) {
+      this.handlers.onReact(id, target.dataset.emoji, target.getAttribute("aria-pressed") !== "true");
+    } else if (target.classList.contains("quote")) this.handlers.onQuote(Number(target.dataset.replyTo));
   }
 
-  renderMeta(message) {
-    const meta = document.createElement("p");
-    meta.className = "meta";
-    const who = document.createElement("span");
-    who.className = "author";
-    who.textContent = message.user.nickname;
-    const when = document.createElement("time");
-    when.dateTime = message.sent_at;
-    when.textContent = this.ui.localTime(message.sent_at);
-    when.title = new Date(message.sent_at).toLocaleString();
-    meta.append(who, " ", when);
-    return meta;
+  // Scrolls to a message and highlights it for a moment, its menu button focused.
+  highlight(id) {
+    const li = this.shown.get(id);
+    if (!li) return;
+    li.scrollIntoView({ block: "center" });
+    li.classList.remove("highlight");
+    void li.offsetWidth; // the animation starts again on a second jump
+    li.classList.add("highlight");
+    clearTimeout(li.highlightTimer);
+    li.highlightTimer = setTimeout(() => this.shown.get(id)?.classList.remove("highlight"), HIGHLIGHT_MS);
+    const target = li.querySelector(".message-actions") || li;
+    if (target === li) li.tabIndex = -1; // a deleted message has no button
+    target.focus({ preventScroll: true });
   }
 
-  renderText(message) {
-    const text = document.createElement("p");
-    text.className = "text";
-    text.textContent = message.text;
-    return text;
+  // The server said to start over from its latest page: every stored message goes.
+  clear() {
+    for (const li of this.shown.values()) li.remove();
+    this.shown.clear();
+    this.messages.clear();
+    this.newestId = 0;
+    this.oldestId = null;
   }
 
   // Day separators, the "new messages" divider, and grouping of consecutive messages.
@@ -125,8 +193,8 @@ export class MessageList {
   // ---- our pending messages ----
 
   // Ours, typed and not stored yet: at the end of the list, "sending…".
-  addPending(text) {
-    const li = this.render({ id: 0, user: this.me, text, sent_at: new Date().toISOString() });
+  addPending(text, replyTo = null) {
+    const li = this.render({ id: 0, user: this.me, text, reply_to: replyTo, sent_at: new Date().toISOString() }, true);
     li.classList.add("pending");
     delete li.dataset.id;
     const status = li.querySelector("time");
@@ -155,15 +223,30 @@ export class MessageList {
   markFailed(li, onEdit) {
     li.classList.add("failed");
     this.note(li, "failed");
-    const row = document.createElement("p");
-    row.className = "failure";
-    const edit = document.createElement("button");
-    edit.type = "button";
-    edit.className = "link";
-    edit.textContent = "Edit and resend";
-    edit.addEventListener("click", onEdit);
-    row.append(edit);
-    li.querySelector(".bubble").appendChild(row);
+    li.querySelector(".bubble").appendChild(failureRow("", "Edit and resend", onEdit));
+  }
+
+  // An edit of ours was refused while the composer held other text: the message says
+  // so, with a button to take the edit up again (until the message is drawn again).
+  markEditFailed(id, onEdit) {
+    const li = this.shown.get(id);
+    if (li) li.querySelector(".bubble").appendChild(failureRow("Your edit was not saved.", "Edit again", onEdit));
+  }
+
+  // The message being edited in the composer (null: none) shows as such.
+  markEditing(id) {
+    for (const li of this.el.list.querySelectorAll(".message.being-edited")) li.classList.remove("being-edited");
+    if (id !== null) this.shown.get(id)?.classList.add("being-edited");
+  }
+
+  // A reply to a message too far back to load shows it whole in its quote.
+  expandQuotes(id) {
+    const original = this.original(id);
+    if (!original || original.deleted) return;
+    for (const quote of this.el.list.querySelectorAll(`.quote[data-reply-to="${id}"]`)) {
+      quote.classList.add("expanded");
+      quote.querySelector(".quote-text").textContent = original.text;
+    }
   }
 
   // ---- scrolling and history ----

@@ -20,13 +20,14 @@ export function reconnectDelay(attempt, random = Math.random) {
 export class Outbox {
   constructor(clock = () => Date.now()) {
     this.clock = clock;
-    this.items = new Map(); // client_id -> {clientId, text, view, state}, in typing order
+    this.items = new Map(); // client_id -> {clientId, text, view, replyTo, state}, in typing order
     this.holdUntil = 0;
     this.refusals = 0; // refusals in a row, for the backoff
   }
 
-  add(clientId, text, view) {
-    const item = { clientId, text, view, state: "queued" };
+  // replyTo: the id of the message it answers, or null.
+  add(clientId, text, view, replyTo = null) {
+    const item = { clientId, text, view, replyTo, state: "queued" };
     this.items.set(clientId, item);
     return item;
   }

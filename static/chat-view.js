@@ -14,7 +14,8 @@ const byId = (id) => document.getElementById(id);
 
 export class ChatView {
   // handlers: onSend(), onDraftInput(), onScroll(), onSeen() (the reader may have seen
-  // the latest messages: after a jump to them).
+  // the latest messages: after a jump to them), onEditLast(), and `list`, the message
+  // list's (see MessageList).
   constructor({ me, maxChars, lastRead }, handlers) {
     this.me = me;
     this.handlers = handlers;
@@ -35,13 +36,30 @@ export class ChatView {
       { scroller, list: byId("message-list"), edge: byId("history-edge"), loading: byId("history-loading") },
       me,
       lastRead,
+      handlers.list,
     );
     this.composer = new Composer(
-      { form: byId("composer"), draft: byId("draft"), count: byId("draft-count"), error: byId("composer-error") },
+      {
+        form: byId("composer"),
+        draft: byId("draft"),
+        count: byId("draft-count"),
+        error: byId("composer-error"),
+        send: byId("send"),
+        mode: byId("composer-mode"),
+        modeText: byId("composer-mode-text"),
+        modeSnippet: byId("composer-mode-snippet"),
+        modeCancel: byId("composer-mode-cancel"),
+      },
       maxChars,
-      { onSend: handlers.onSend, onInput: handlers.onDraftInput },
+      {
+        onSend: handlers.onSend,
+        onInput: handlers.onDraftInput,
+        onEditLast: handlers.onEditLast,
+        onModeChange: (mode) => this.list.markEditing(mode && mode.kind === "edit" ? mode.id : null),
+      },
     );
     this.online = new Map(); // user id -> nickname
+    this.list.otherNames = this.online; // reactions name who is online too
     this.typingUntil = new Map(); // nickname -> time
     this.unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
     this.countdown = null; // ticks the "reconnecting in" seconds

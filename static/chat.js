@@ -1,7 +1,8 @@
 // The chat page: one WebSocket, one room. No framework, no build step: ES modules,
 // this one the controller that says what each frame and each action does,
-// chat-connection.js for the socket and its reconnection, chat-outbox.js for what was
-// typed and not yet stored, chat-view.js (with chat-message-list.js and
+// chat-connection.js for the socket and its reconnection, chat-sending.js (over
+// chat-outbox.js) for what was typed and not yet stored, chat-actions.js for replies,
+// edits, deletes and reactions, chat-view.js (with chat-message-list.js and
 // chat-composer.js) for what is on screen, chat-format.js for its words and layout.
 //
 // Promises it keeps: a message shows as pending until the server acknowledges it
@@ -9,17 +10,18 @@
 // pass (rate limit, storage unavailable), so it is never lost nor doubled; a refusal
 // that will not pass (too long, not allowed) puts the text back in the composer with
 // the reason; after a dropped connection it reconnects with backoff and rejoins with
-// `since` = the last id seen; every message is shown once (de-duplicated by id); text
-// goes in with textContent, never as HTML.
+// `since` = the highest id or seq seen; every message is shown once (de-duplicated by
+// id), in its latest state (an `update` redraws it in place); text goes in with
+// textContent, never as HTML.
+import { MessageActions } from "./chat-actions.js";
 import { Connection } from "./chat-connection.js";
-import { Outbox } from "./chat-outbox.js";
+import { cursorAfter } from "./chat-lifecycle.js";
+import { newClientId, Sender } from "./chat-sending.js";
 import { ChatView } from "./chat-view.js";
-import { capitalize, newMessagesText, refusedForNowText, refusedText } from "./chat-format.js";
+import { capitalize, newMessagesText } from "./chat-format.js";
 
 // The "Back online" status goes back to "Online" after this long.
 const BACK_ONLINE_MS = 3000;
-// At most one "typing" frame this often while the draft changes.
-const TYPING_EVERY_MS = 2500;
 
 function main() {
   const root = document.getElementById("chat");
@@ -30,22 +32,34 @@ function main() {
   const lastRead = Number(root.dataset.lastRead) || 0;
 
   // Where the conversation with the server stands; what is on screen is the view's,
-  // what waits to be stored is the outbox's.
+  // what waits to be stored is the sender's.
   const session = {
     joined: false,
     everJoined: false,
     hasOlder: true, // older history than the oldest message shown
     loadingOlder: false,
     readSent: lastRead, // the id last reported read
-    lastTypingSent: 0,
-    holdTimer: null, // sends again once a refusal's wait is over
+    cursor: 0, // the highest id or seq seen live: the `since` of the next join
   };
-  const outbox = new Outbox(); // each item's `view` is its pending <li>
   const view = new ChatView(
     { me, maxChars: Number(root.dataset.maxChars) || 4000, lastRead },
-    { onSend: submit, onDraftInput: typed, onScroll: scrolled, onSeen: seen },
+    {
+      onSend: () => sender.submit(),
+      onDraftInput: () => sender.typed(),
+      onScroll: scrolled,
+      onSeen: seen,
+      onEditLast: () => actions.editLast(),
+      list: {
+        onMenu: (id, button) => actions.openMenu(id, button),
+        onReact: (id, emoji, on) => actions.react(id, emoji, on),
+        onQuote: (id) => actions.jumpTo(id),
+        original: (id) => actions.original(id),
+      },
+    },
   );
   const { list, composer } = view;
+  const actions = new MessageActions({ room, me, view, send: sendFrame, newClientId, addOlder });
+  const sender = new Sender({ room, view, actions, send: sendFrame, joined: () => session.joined });
 
   // ---- connection ----
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -55,14 +69,13 @@ function main() {
     },
     onOpen() {
       const join = { type: "join", room };
-      if (list.newestId > 0) join.since = list.newestId;
+      if (session.cursor > 0) join.since = session.cursor;
       connection.send(join);
     },
     onFrame: handle,
     onClose() {
       session.joined = false;
-      // What was in flight goes again after the rejoin; until then it waits.
-      for (const p of outbox.connectionLost()) list.note(p.view, "waiting");
+      sender.connectionLost();
     },
     onLoggedOut() {
       location.assign("/login");
@@ -92,6 +105,7 @@ function main() {
     switch (frame.type) {
       case "joined": return onJoined(frame);
       case "message": return onMessage(frame.message);
+      case "update": return onUpdate(frame);
       case "history": return onHistory(frame);
       case "presence": return onPresence(frame);
       case "typing": return onTyping(frame);
@@ -111,7 +125,11 @@ function main() {
     session.everJoined = true;
     view.setMembers(frame.members);
     const stick = first || list.nearBottom();
+    // Too much was missed: the server sent its latest page, to start over from.
+    if (!first && frame.limited) list.clear();
     const missed = addMessages(frame.messages, first);
+    for (const message of frame.updates || []) actions.update(message);
+    for (const message of [...frame.messages, ...(frame.updates || [])]) see(message);
     list.refreshSeparators();
     if (missed > 0) view.announce(newMessagesText(missed));
     if (first) {
@@ -123,8 +141,10 @@ function main() {
     if (first) list.showFirstUnread();
     else if (stick) list.scrollToBottom();
     // Whatever was not acknowledged before the connection dropped goes again, with
-    // its client_id, so the server stores it at most once.
-    flush();
+    // its client_id, so the server stores it at most once; so do edits, deletes and
+    // reactions not answered.
+    sender.flush();
+    actions.resend();
     markRead();
     fillScreen();
   }
@@ -142,17 +162,30 @@ function main() {
     if (message.room !== room) return;
     const mine = message.user.id === me.id;
     const stick = list.nearBottom() || mine;
+    see(message);
     if (!addMessage(message)) return;
     list.refreshSeparators();
     if (mine) {
-      outbox.gotThrough();
-      if (composer.errorKind() === "retry" && !outbox.held()) composer.hideError();
+      sender.gotThrough();
     } else {
       view.announce(`${message.user.nickname}: ${message.text}`);
     }
     if (stick) list.scrollToBottom();
     if (!mine && (document.hidden || !stick)) view.countUnseen();
     markRead();
+  }
+
+  // A message changed: its new state, in place, if it is shown.
+  function onUpdate(frame) {
+    if (frame.room !== room) return;
+    see(frame.message);
+    actions.update(frame.message);
+  }
+
+  // A message's state seen live (or in a join): the resume cursor moves past it. Not
+  // from history pages, read apart from the live order.
+  function see(message) {
+    session.cursor = cursorAfter(session.cursor, message);
   }
 
   function onHistory(frame) {
@@ -185,91 +218,23 @@ function main() {
   }
 
   function onError(frame) {
-    if (frame.client_id && outbox.get(frame.client_id)) {
-      if (frame.code === "unavailable" || frame.code === "rate_limited") refusedForNow(frame.client_id, frame.message);
-      else refused(frame.client_id, frame.message);
-      return;
-    }
+    if (actions.error(frame) || sender.error(frame)) return;
     if (frame.code === "not_found" || frame.code === "forbidden") {
       composer.showError(capitalize(frame.message), "fatal");
     }
   }
 
-  // A stored message into the list, once; false when it was there already. Our own
-  // replaces its pending copy. The caller redraws the separators.
+  // A stored message into the list, once; false when it was there already (a later
+  // state of it is drawn in place). Our own replaces its pending copy. The caller
+  // redraws the separators.
   function addMessage(message) {
-    if (list.has(message.id)) return false;
-    const ack = message.user.id === me.id && outbox.acknowledged(message.client_id);
-    if (ack) list.removePending(ack.view);
+    if (list.has(message.id)) {
+      actions.update(message);
+      return false;
+    }
+    if (message.user.id === me.id) sender.acknowledged(message);
     list.add(message);
     return true;
-  }
-
-  // ---- sending ----
-  function newClientId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + Math.random().toString(36).slice(2);
-  }
-
-  function submit() {
-    const text = composer.textToSend();
-    if (text === null) return;
-    const p = outbox.add(newClientId(), text, list.addPending(text));
-    if (!session.joined) list.note(p.view, "waiting");
-    flush();
-    composer.clear();
-    list.scrollToBottom();
-  }
-
-  // Sends what is queued, in order, unless a refusal asked to wait.
-  function flush() {
-    if (!session.joined) return;
-    for (const p of outbox.due()) {
-      if (!sendFrame({ type: "send", room, text: p.text, client_id: p.clientId })) return;
-      outbox.sent(p);
-      list.note(p.view, "sending");
-    }
-  }
-
-  // Not stored, but it may pass later: it stays in the list and goes again by itself.
-  function refusedForNow(clientId, why) {
-    const { item: p, delay } = outbox.refusedForNow(clientId);
-    list.note(p.view, "held");
-    composer.showError(refusedForNowText(why, delay), "retry");
-    clearTimeout(session.holdTimer);
-    session.holdTimer = setTimeout(flush, outbox.holdUntil - Date.now());
-  }
-
-  // Refused for good: the text goes back into the composer, with the reason, to fix;
-  // into an empty composer at once, else when its author asks (the composer's own
-  // text is not overwritten).
-  function refused(clientId, why) {
-    const p = outbox.refusedForGood(clientId);
-    if (composer.isEmpty()) {
-      withdraw(p);
-      composer.putBack(p.text);
-    } else {
-      list.markFailed(p.view, () => {
-        withdraw(p);
-        composer.editAgain(p.text);
-      });
-    }
-    composer.showError(refusedText(why), "fatal");
-    composer.focus();
-  }
-
-  // A refused message leaves the list, its text on its way back to the composer.
-  function withdraw(p) {
-    list.removePending(p.view);
-    list.refreshSeparators();
-  }
-
-  function typed() {
-    const now = Date.now();
-    if (!composer.isEmpty() && now - session.lastTypingSent > TYPING_EVERY_MS) {
-      session.lastTypingSent = now;
-      sendFrame({ type: "typing", room });
-    }
   }
 
   // ---- history and read markers ----
@@ -281,6 +246,16 @@ function main() {
       session.loadingOlder = false;
       list.showLoading(false);
     }
+  }
+
+  // A page of older history fetched to reach a replied-to message.
+  function addOlder(messages, hasMore) {
+    list.keepingPosition(() => {
+      for (const message of messages) addMessage(message);
+      list.refreshSeparators();
+    });
+    session.hasOlder = hasMore;
+    list.setHasOlder(hasMore);
   }
 
   // Older messages until the list fills the screen (or history ends).

@@ -1,4 +1,7 @@
 // The room list: unread badges, previews and new rooms kept fresh while the page is open.
+// A preview is the room's last message that is not deleted (`last_message_id`), as it
+// is now: a delete moves it to the one before; an edit shows when the page comes back
+// into view or is drawn again.
 "use strict";
 (function () {
   const list = document.getElementById("room-list");
@@ -55,12 +58,13 @@
   }
 
   async function renderPreview(link, room) {
-    const response = await fetch(`/api/rooms/${encodeURIComponent(room.name)}/messages?limit=1`, {
+    const id = room.last_message_id;
+    const response = await fetch(`/api/rooms/${encodeURIComponent(room.name)}/messages/${id}`, {
       headers: { Accept: "application/json" },
     });
     if (!response.ok) return;
-    const [message] = (await response.json()).messages;
-    if (!message) return;
+    const { message } = await response.json();
+    if (!message || message.deleted) return;
     // "You:" before our own words; the sender's name in a public room only.
     const preview = link.querySelector(".room-preview");
     const mine = message.user.nickname === list.dataset.me;
@@ -83,31 +87,40 @@
     link.dataset.lastId = String(message.id);
   }
 
-  function render(rooms) {
+  // Every message of the room was deleted: as if none was ever sent.
+  function clearPreview(link, room) {
+    link.querySelector(".room-preview").textContent = room.kind === "direct" ? "Direct conversation" : "No messages yet";
+    link.querySelector(".room-meta time")?.remove();
+    link.dataset.lastId = "0";
+  }
+
+  // `again`: fetch every preview, even where the last message is the same (it may
+  // have been edited).
+  function render(rooms, again) {
     let total = 0;
     for (const room of rooms) {
       total += room.unread;
       const link = list.querySelector(`a[data-room="${CSS.escape(room.name)}"]`) || newItem(room);
       renderBadge(link, room.unread);
-      if (Number(link.dataset.lastId) !== room.last_message_id && room.last_message_id > 0) {
-        renderPreview(link, room).catch(() => {});
-      }
+      const changed = Number(link.dataset.lastId) !== room.last_message_id;
+      if (room.last_message_id > 0 && (changed || again)) renderPreview(link, room).catch(() => {});
+      else if (room.last_message_id === 0 && changed) clearPreview(link, room);
     }
     document.title = total > 0 ? `(${total}) ${baseTitle}` : baseTitle;
   }
 
-  async function refresh() {
+  async function refresh(again = false) {
     try {
       const response = await fetch("/api/rooms", { headers: { Accept: "application/json" } });
       if (response.status === 401) return location.assign("/login");
-      if (response.ok) render((await response.json()).rooms);
+      if (response.ok) render((await response.json()).rooms, again);
     } catch (_) {
       // Offline for a moment: the next round tries again.
     }
   }
 
   setInterval(() => { if (!document.hidden) refresh(); }, 3000);
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(true); });
   // Coming back with the browser's Back button shows a fresh list at once.
-  window.addEventListener("pageshow", (event) => { if (event.persisted) refresh(); });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) refresh(true); });
 })();

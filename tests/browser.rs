@@ -7,6 +7,8 @@
 use chatroom_testkit as common;
 #[path = "browser/driver.rs"]
 mod driver;
+#[path = "browser/lifecycle.rs"]
+mod lifecycle;
 
 use common::*;
 use diesel::connection::SimpleConnection;

@@ -26,8 +26,8 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/chat.js"),
     },
     // ES modules that chat.js imports: the outbox and the words and list layout (tested
-    // on their own in tests/js/), the WebSocket connection, and the view with its
-    // message list and composer.
+    // on their own in tests/js/), the WebSocket connection, the view with its message
+    // list and composer, and the sending over the outbox.
     Asset {
         name: "chat-outbox.js",
         content_type: "text/javascript; charset=utf-8",
@@ -57,6 +57,33 @@ const ASSETS: &[Asset] = &[
         name: "chat-composer.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/chat-composer.js"),
+    },
+    Asset {
+        name: "chat-sending.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-sending.js"),
+    },
+    // Replies, edits, deletes and reactions: the controller's part, the pure lifecycle
+    // (tested in tests/js/), one message drawn, and the message menu.
+    Asset {
+        name: "chat-actions.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-actions.js"),
+    },
+    Asset {
+        name: "chat-lifecycle.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-lifecycle.js"),
+    },
+    Asset {
+        name: "chat-message-render.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-message-render.js"),
+    },
+    Asset {
+        name: "chat-message-menu.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-message-menu.js"),
     },
 ];
 

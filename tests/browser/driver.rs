@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, TouchActions, MOUSE_BUTTON_LEFT};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -176,6 +177,30 @@ impl Browser {
         self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Moves the mouse over the element (what shows on hover shows).
+    pub async fn hover(&self, css: &str) {
+        let element = self.find(css).await;
+        let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        self.client.perform_actions(mouse).await.unwrap_or_else(|e| panic!("hover over {css}: {e}"));
+    }
+
+    /// Presses a finger on the element for `hold`, as on a touch screen.
+    pub async fn long_press(&self, css: &str, hold: Duration) {
+        let element = self.find(css).await;
+        let finger = TouchActions::new("finger".into())
+            .then(PointerAction::MoveToElement { element, duration: None, x: 0.0, y: 0.0 })
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .pause(hold)
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.client.perform_actions(finger).await.unwrap_or_else(|e| panic!("long press on {css}: {e}"));
+        self.client.release_actions().await.expect("release the finger");
+    }
+
     /// The element's text as rendered.
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.unwrap_or_else(|e| panic!("text of {css}: {e}"))
@@ -213,11 +238,15 @@ impl Browser {
 
     /// Saves a screenshot of the viewport as `target/screenshots/{name}.png`.
     pub async fn screenshot(&self, name: &str) {
-        // Let fonts and layout settle, and never capture a blinking caret.
-        self.js(
-            "document.activeElement && document.activeElement.blur(); return document.fonts.ready.then(() => true)",
-        )
-        .await;
+        // Never capture a blinking caret.
+        self.js("document.activeElement && document.activeElement.blur()").await;
+        self.screenshot_with_focus(name).await;
+    }
+
+    /// A screenshot that shows where the focus is (its outline), for keyboard use.
+    pub async fn screenshot_with_focus(&self, name: &str) {
+        // Let fonts and layout settle.
+        self.js("return document.fonts.ready.then(() => true)").await;
         let png = self.client.screenshot().await.expect("a screenshot");
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("create target/screenshots");

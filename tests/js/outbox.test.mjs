@@ -48,6 +48,14 @@ test("a refusal that may pass holds every send, longer after each refusal in a r
   assert.equal(outbox.refusedForNow("nobody"), null);
 });
 
+test("a reply keeps what it answers through a drop and a refusal", () => {
+  const outbox = new Outbox(clockAt(0));
+  outbox.sent(outbox.add("a", "yes, agreed", null, 42));
+  outbox.add("b", "no reply", null);
+  assert.deepEqual(outbox.connectionLost().map((i) => i.replyTo), [42, null]);
+  assert.equal(outbox.refusedForGood("a").replyTo, 42, "to answer the same message again");
+});
+
 test("a refusal for good takes the message out", () => {
   const outbox = new Outbox(clockAt(0));
   const a = outbox.add("a", "too long", null);
