@@ -93,8 +93,12 @@ pub async fn get_message(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditRequest {
-    /// The new text, under the same rules as a new message's.
-    #[schema(min_length = 1, max_length = 4000)]
+    /// The new text, under the same rules as a new message's (see `PostMessageRequest`).
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = "[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub text: String,
 }
 
