@@ -148,9 +148,12 @@ pub struct CreateRoomRequest {
     /// Lowercase letters, digits, `-` and `_`; `dm-<n>-<n>` is kept for direct rooms.
     #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     pub name: String,
+    /// Seen, read and joined by its members only.
+    #[serde(default)]
+    pub private: bool,
 }
 
-/// Creates a public room.
+/// Creates a public or private room, owned by the caller.
 #[utoipa::path(post, path = "/api/rooms", tag = "rooms", security(("session" = [])), request_body = CreateRoomRequest,
     responses(
         (status = 201, description = "created", body = RoomEnvelope),
@@ -167,8 +170,9 @@ pub async fn create_room(
     user: CurrentUser,
     body: web::Json<CreateRoomRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let room = rooms::create_room(&state, body.name.trim(), &user).await?;
-    Ok(HttpResponse::Created().json(RoomEnvelope { room: room.summary(room.name.clone(), 0) }))
+    let room = rooms::create_room(&state, body.name.trim(), body.private, &user).await?;
+    let title = room.name.clone();
+    Ok(HttpResponse::Created().json(RoomEnvelope { room: rooms::describe(&state, room, title, &user).await? }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -386,5 +390,5 @@ pub async fn open_direct(
 ) -> Result<HttpResponse, AppError> {
     let (room, created, partner) = rooms::open_direct(&state, &user, &body.nickname).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(HttpResponse::build(status).json(RoomEnvelope { room: room.summary(partner, 0) }))
+    Ok(HttpResponse::build(status).json(RoomEnvelope { room: rooms::describe(&state, room, partner, &user).await? }))
 }

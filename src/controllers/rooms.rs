@@ -12,7 +12,7 @@ use crate::ids::MessageId;
 use crate::models::message::Message;
 use crate::models::room::{Room, RoomMember, RoomSummary};
 use crate::models::user::User;
-use crate::services::rooms::{create_room, open_direct, room_for};
+use crate::services::rooms::{create_room, describe, open_direct, room_for};
 use crate::state::AppState;
 use crate::views;
 use crate::views::PageError;
@@ -106,6 +106,8 @@ pub async fn list(state: web::Data<AppState>, session: Session, PageUser(user): 
 pub struct CreateRoomForm {
     pub csrf_token: Option<String>,
     pub name: String,
+    /// The "private" checkbox: present (any value) when ticked.
+    pub private: Option<String>,
 }
 
 pub async fn create(
@@ -116,7 +118,7 @@ pub async fn create(
 ) -> PageResult {
     auth::verify_csrf(&session, form.csrf_token.as_deref())?;
     let name = form.name.trim();
-    match create_room(&state, name, &user).await {
+    match create_room(&state, name, form.private.is_some(), &user).await {
         Ok(room) => {
             Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/rooms/{}", room.name))).finish())
         }
@@ -178,7 +180,7 @@ pub async fn show(
     let (room_id, user_id) = (room.id, user.id);
     let last_read = state.db.run(move |c| RoomMember::last_read(c, room_id, user_id)).await?;
     let mut context = page_context(&session, Some(&user), &title)?;
-    context.insert("room", &room.summary(title.clone(), 0));
+    context.insert("room", &describe(&state, room, title.clone(), &user).await?);
     context.insert("last_read", &last_read);
     context.insert("max_text_chars", &state.config.limits.max_text_chars);
     context.insert("history_page", &state.config.limits.history_default);

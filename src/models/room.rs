@@ -8,7 +8,8 @@ use diesel::sql_types::Text;
 use serde::Serialize;
 
 use super::schema::{room_members, rooms, users};
-use crate::db::{DbConn, DbResult};
+use super::user::PublicUser;
+use crate::db::{DbConn, DbError, DbResult};
 use crate::db_run;
 use crate::ids::{MessageId, RoomId, UserId};
 
@@ -54,24 +55,87 @@ where
     }
 }
 
+/// A member's role in a room: stored as its name in `room_members.role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, AsExpression, FromSqlRow, utoipa::ToSchema)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Created the room.
+    Owner,
+    Moderator,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Moderator => "moderator",
+            Role::Member => "member",
+        }
+    }
+}
+
+impl<DB: Backend> FromSql<Text, DB> for Role
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        match String::from_sql(bytes)?.as_str() {
+            "owner" => Ok(Role::Owner),
+            "moderator" => Ok(Role::Moderator),
+            "member" => Ok(Role::Member),
+            other => Err(format!("unknown role {other:?}").into()),
+        }
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for Role
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut serialize::Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+/// What kind a room is to the people in it: a private room is stored as a public-kind
+/// room with its `private` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ShownKind {
+    Public,
+    Private,
+    Direct,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rooms)]
 pub struct Room {
     pub id: RoomId,
     pub name: String,
     pub kind: RoomKind,
+    /// The owner (`lobby` has none; a direct room's is whoever opened it, not shown).
     pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub last_message_id: MessageId,
+    /// Seen, read and joined by its members only.
+    pub private: bool,
+    pub topic: String,
 }
 
-/// A room as one user sees it in a list.
+/// A room as one user sees it: the room object of docs/protocol.md.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoomSummary {
     pub name: String,
-    pub kind: RoomKind,
+    pub kind: ShownKind,
     /// What to call the room: its name, or for a direct room the other person's nickname.
     pub title: String,
+    pub topic: String,
+    /// Who owns the room (none for `lobby` and direct rooms).
+    pub owner: Option<PublicUser>,
+    /// The caller's role, when a member.
+    pub role: Option<Role>,
     pub unread: i64,
     pub last_message_id: MessageId,
 }
@@ -81,44 +145,73 @@ impl Room {
         self.kind == RoomKind::Direct
     }
 
+    pub fn shown_kind(&self) -> ShownKind {
+        match (self.kind, self.private) {
+            (RoomKind::Direct, _) => ShownKind::Direct,
+            (RoomKind::Public, true) => ShownKind::Private,
+            (RoomKind::Public, false) => ShownKind::Public,
+        }
+    }
+
+    /// Open to members only: private and direct rooms.
+    pub fn members_only(&self) -> bool {
+        self.private || self.is_direct()
+    }
+
     pub fn find_by_name(conn: &mut DbConn, name: &str) -> DbResult<Option<Room>> {
         db_run!(conn, |c| rooms::table.filter(rooms::name.eq(name)).select(Room::as_select()).first(c).optional())
             .map_err(Into::into)
     }
 
-    /// Creates a room; `Ok(None)` when the name is taken (the unique key decides).
-    pub fn create(conn: &mut DbConn, name: &str, kind: RoomKind, created_by: UserId) -> DbResult<Option<Room>> {
+    /// Creates a public or private room owned by its creator, who is its first member
+    /// (one transaction); `Ok(None)` when the name is taken (the unique key decides).
+    pub fn create(conn: &mut DbConn, name: &str, private: bool, created_by: UserId) -> DbResult<Option<Room>> {
         let created_at = super::now();
         let values = (
             rooms::name.eq(name),
-            rooms::kind.eq(kind),
+            rooms::kind.eq(RoomKind::Public),
             rooms::created_by.eq(Some(created_by)),
             rooms::created_at.eq(created_at),
             rooms::last_message_id.eq(MessageId::NONE),
+            rooms::private.eq(private),
         );
-        let inserted = db_run!(
-            conn,
-            sqlite | c | diesel::insert_into(rooms::table).values(values).returning(rooms::id).get_result::<RoomId>(c),
-            mysql
-                | c
-                | c.transaction(|c| {
+        let inserted = conn.write_transaction(|conn| {
+            let id = db_run!(
+                conn,
+                sqlite
+                    | c
+                    | diesel::insert_into(rooms::table).values(values).returning(rooms::id).get_result::<RoomId>(c),
+                mysql | c | {
                     diesel::insert_into(rooms::table).values(values).execute(c)?;
                     diesel::select(super::last_insert_id()).get_result::<i64>(c).map(RoomId)
-                })
-        );
+                }
+            )?;
+            let owner = (
+                room_members::room_id.eq(id),
+                room_members::user_id.eq(created_by),
+                room_members::joined_at.eq(created_at),
+                room_members::last_read_message_id.eq(MessageId::NONE),
+                room_members::role.eq(Role::Owner),
+            );
+            db_run!(conn, |c| diesel::insert_into(room_members::table).values(owner).execute(c))?;
+            Ok(id)
+        });
         match inserted {
             Ok(id) => Ok(Some(Room {
                 id,
                 name: name.to_owned(),
-                kind,
+                kind: RoomKind::Public,
                 created_by: Some(created_by),
                 created_at,
                 last_message_id: MessageId::NONE,
+                private,
+                topic: String::new(),
             })),
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
+            Err(DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -194,6 +287,8 @@ impl Room {
                     created_by: Some(a),
                     created_at,
                     last_message_id: MessageId::NONE,
+                    private: false,
+                    topic: String::new(),
                 },
                 true,
             )),
@@ -205,20 +300,24 @@ impl Room {
         }
     }
 
-    /// Every public room and the user's direct rooms, each with the user's unread count.
+    /// Every public room, and the user's private and direct rooms, each as the user
+    /// sees it (unread count, role).
     pub fn list_for(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<RoomSummary>> {
         let public: Vec<Room> = db_run!(conn, |c| rooms::table
             .filter(rooms::kind.eq(RoomKind::Public))
+            .filter(rooms::private.eq(false))
             .order(rooms::id.asc())
             .select(Room::as_select())
             .load(c))?;
-        let direct: Vec<Room> = db_run!(conn, |c| rooms::table
+        // The user's private and direct rooms: those with a membership.
+        let own: Vec<Room> = db_run!(conn, |c| rooms::table
             .inner_join(room_members::table.on(room_members::room_id.eq(rooms::id)))
-            .filter(rooms::kind.eq(RoomKind::Direct))
+            .filter(rooms::kind.eq(RoomKind::Direct).or(rooms::private.eq(true)))
             .filter(room_members::user_id.eq(user_id))
             .order(rooms::id.asc())
             .select(Room::as_select())
             .load(c))?;
+        let (private, direct): (Vec<Room>, Vec<Room>) = own.into_iter().partition(|r| r.private);
         let direct_ids: Vec<RoomId> = direct.iter().map(|r| r.id).collect();
         // The other member of each direct room, for its title.
         let partners: Vec<(RoomId, String)> = db_run!(conn, |c| room_members::table
@@ -227,46 +326,88 @@ impl Room {
             .filter(room_members::user_id.ne(user_id))
             .select((room_members::room_id, users::nickname))
             .load(c))?;
+        let titled: Vec<(Room, String)> = public
+            .into_iter()
+            .chain(private)
+            .chain(direct)
+            .map(|room| {
+                let partner = partners.iter().find(|(id, _)| *id == room.id && room.is_direct());
+                let title = partner.map_or_else(|| room.name.clone(), |(_, n)| n.clone());
+                (room, title)
+            })
+            .collect();
         let unread = RoomMember::unread_counts(conn, user_id)?;
-        let summary = |room: Room| {
-            let title = if room.is_direct() {
-                partners.iter().find(|(id, _)| *id == room.id).map_or_else(|| room.name.clone(), |(_, n)| n.clone())
-            } else {
-                room.name.clone()
-            };
-            RoomSummary {
-                unread: unread.iter().find(|(id, _)| *id == room.id).map_or(0, |(_, n)| *n),
-                name: room.name,
-                kind: room.kind,
-                title,
-                last_message_id: room.last_message_id,
-            }
-        };
-        Ok(public.into_iter().chain(direct).map(summary).collect())
+        Room::summaries(conn, user_id, titled, &unread)
+    }
+
+    /// One room as this user sees it, under `title`.
+    pub fn describe(conn: &mut DbConn, room: Room, title: String, user_id: UserId) -> DbResult<RoomSummary> {
+        let mut summaries = Room::summaries(conn, user_id, vec![(room, title)], &[])?;
+        Ok(summaries.pop().expect("one room in, one out"))
+    }
+
+    /// Rooms as this user sees them: owners and the user's roles read in two queries.
+    fn summaries(
+        conn: &mut DbConn,
+        user_id: UserId,
+        rooms: Vec<(Room, String)>,
+        unread: &[(RoomId, i64)],
+    ) -> DbResult<Vec<RoomSummary>> {
+        let ids: Vec<RoomId> = rooms.iter().map(|(r, _)| r.id).collect();
+        let roles: Vec<(RoomId, Role)> = db_run!(conn, |c| room_members::table
+            .filter(room_members::user_id.eq(user_id))
+            .filter(room_members::room_id.eq_any(&ids))
+            .select((room_members::room_id, room_members::role))
+            .load(c))?;
+        let owner_ids: Vec<UserId> =
+            rooms.iter().filter(|(r, _)| !r.is_direct()).filter_map(|(r, _)| r.created_by).collect();
+        let owners: Vec<(UserId, String)> = db_run!(conn, |c| users::table
+            .filter(users::id.eq_any(&owner_ids))
+            .select((users::id, users::nickname))
+            .load(c))?;
+        Ok(rooms
+            .into_iter()
+            .map(|(room, title)| {
+                let owner = match (room.is_direct(), room.created_by) {
+                    (false, Some(id)) => owners
+                        .iter()
+                        .find(|(owner, _)| *owner == id)
+                        .map(|(id, nickname)| PublicUser { id: *id, nickname: nickname.clone() }),
+                    _ => None,
+                };
+                RoomSummary {
+                    kind: room.shown_kind(),
+                    title,
+                    topic: room.topic,
+                    owner,
+                    role: roles.iter().find(|(id, _)| *id == room.id).map(|(_, role)| *role),
+                    unread: unread.iter().find(|(id, _)| *id == room.id).map_or(0, |(_, n)| *n),
+                    last_message_id: room.last_message_id,
+                    name: room.name,
+                }
+            })
+            .collect())
     }
 }
 
 /// Why a user may not use a room.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// No such room, or a direct room of two other people: outsiders cannot tell the two
-    /// apart, so that room names reveal nothing about who talks to whom.
+    /// No such room, or a private or direct room the user is not in: outsiders cannot
+    /// tell them apart, so that room names reveal nothing about who talks to whom.
     NoSuchRoom,
 }
 
 impl Room {
     /// The room by name if this user may read and post in it: every public room, and
-    /// the direct rooms the user is one of the two members of.
+    /// the private and direct rooms the user is a member of. To anyone else those are
+    /// rooms that do not exist.
     pub fn open_for(conn: &mut DbConn, name: &str, user_id: UserId) -> DbResult<Result<Room, Refusal>> {
         let Some(room) = Room::find_by_name(conn, name)? else { return Ok(Err(Refusal::NoSuchRoom)) };
-        if room.is_direct() && !RoomMember::is_member(conn, room.id, user_id)? {
+        if room.members_only() && !RoomMember::is_member(conn, room.id, user_id)? {
             return Ok(Err(Refusal::NoSuchRoom));
         }
         Ok(Ok(room))
-    }
-
-    pub fn summary(&self, title: String, unread: i64) -> RoomSummary {
-        RoomSummary { name: self.name.clone(), kind: self.kind, title, unread, last_message_id: self.last_message_id }
     }
 }
 

@@ -19,6 +19,8 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         last_message_id -> BigInt,
+        private -> Bool,
+        topic -> Text,
     }
 }
 
@@ -28,6 +30,7 @@ diesel::table! {
         user_id -> BigInt,
         joined_at -> Timestamp,
         last_read_message_id -> BigInt,
+        role -> Text,
     }
 }
 

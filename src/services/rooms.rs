@@ -4,7 +4,7 @@
 
 use crate::auth::CurrentUser;
 use crate::errors::AppError;
-use crate::models::room::{Refusal, Room, RoomKind};
+use crate::models::room::{Refusal, Room, RoomSummary};
 use crate::models::user::User;
 use crate::models::validate;
 use crate::state::AppState;
@@ -18,15 +18,27 @@ pub async fn room_for(state: &AppState, name: &str, user: &CurrentUser) -> Resul
     }
 }
 
-/// Creates a public room; the error says why not (422 bad name, 409 taken).
-pub async fn create_room(state: &AppState, name: &str, user: &CurrentUser) -> Result<Room, AppError> {
+/// Creates a public or private room owned by `user`; the error says why not (422 bad
+/// name, 409 taken).
+pub async fn create_room(state: &AppState, name: &str, private: bool, user: &CurrentUser) -> Result<Room, AppError> {
     validate::room_name(name).map_err(|e| AppError::Invalid(e.into()))?;
     let (name, user_id) = (name.to_owned(), user.id);
     state
         .db
-        .run(move |c| Room::create(c, &name, RoomKind::Public, user_id))
+        .run(move |c| Room::create(c, &name, private, user_id))
         .await?
         .ok_or_else(|| AppError::Conflict("a room with this name already exists".into()))
+}
+
+/// A room as `user` sees it (the room object), called `title`.
+pub async fn describe(
+    state: &AppState,
+    room: Room,
+    title: String,
+    user: &CurrentUser,
+) -> Result<RoomSummary, AppError> {
+    let user_id = user.id;
+    Ok(state.db.run(move |c| Room::describe(c, room, title, user_id)).await?)
 }
 
 /// The private two-person room with the user of this nickname: the room, whether this

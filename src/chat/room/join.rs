@@ -23,7 +23,8 @@ impl RoomHub {
                 let mut c = db.get()?;
                 let Some(room) = Room::find_by_name(&mut c, &lookup)? else { return Ok(None) };
                 let direct_members = if room.is_direct() { Some(Room::member_ids(&mut c, room.id)?) } else { None };
-                Ok(Some(RoomInfo { id: room.id, name: Arc::from(room.name), direct_members }))
+                let private = room.private;
+                Ok(Some(RoomInfo { id: room.id, name: Arc::from(room.name), direct_members, private }))
             },
             move |hub, ctx, result| {
                 match result {
@@ -139,18 +140,24 @@ impl RoomHub {
         since: Option<MessageId>,
     ) {
         let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
-        if !info.admits(user_id) {
+        if info.admits(user_id) == Some(false) {
             let error = FrameError::new(ErrorCode::NotFound, "there is no such room");
             return self.send_error(conn, error.in_room(&info.name));
         }
+        let private = info.private;
         let generation = self.next_generation;
         self.next_generation += 1;
         self.begin_loading(conn, &info, generation);
         let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<(Missed, Option<MessageId>)> {
+            move |db| -> DbResult<Option<(Missed, Option<MessageId>)>> {
                 let mut c = db.get()?;
+                // A private room is entered by its members only; to anyone else it does
+                // not exist. Others become members by joining.
+                if private && !RoomMember::is_member(&mut c, room_id, user_id)? {
+                    return Ok(None);
+                }
                 RoomMember::enter(&mut c, room_id, user_id)?;
                 // A `since` past the latest position (a database restored from a backup)
                 // means "up to date": taken as is, it would filter out every new message.
@@ -166,14 +173,32 @@ impl RoomHub {
                         ..Missed::default()
                     },
                 };
-                Ok((missed, since))
+                Ok(Some((missed, since)))
             },
             move |hub, _, result| {
                 let (since, result) = match result {
-                    Ok((missed, clamped)) => (clamped, Ok(missed)),
+                    Ok(Some((missed, clamped))) => (clamped, Ok(missed)),
+                    Ok(None) => return hub.refuse_outsider(conn, room_id, generation),
                     Err(e) => (since, Err(e)),
                 };
                 hub.finish_join(room_id, ReadyJoin { conn, generation, since, result })
+            },
+        );
+    }
+
+    /// A join of a private room by someone not in it: what a missing room gets.
+    fn refuse_outsider(&mut self, conn: ConnId, room_id: RoomId, generation: u64) {
+        if !self.is_loading(conn, room_id, generation) {
+            return;
+        }
+        let name = self.room_name(room_id);
+        self.abort_loading(conn, room_id);
+        let error = FrameError::new(ErrorCode::NotFound, "there is no such room");
+        self.send_error(
+            conn,
+            match name {
+                Some(name) => error.in_room(&name),
+                None => error,
             },
         );
     }

@@ -66,14 +66,21 @@ struct RoomInfo {
     name: Arc<str>,
     /// For a direct room, its two members: nobody else may enter.
     direct_members: Option<Vec<UserId>>,
+    /// A private room: its members change (invites, bans), so they are asked of the
+    /// database at each join rather than cached.
+    private: bool,
 }
 
 impl RoomInfo {
     /// The room-access rule of `services::rooms::room_for`, from the cache: a public
     /// room admits everybody, a direct room its two members only (to anyone else it
     /// is a room that does not exist).
-    fn admits(&self, user_id: UserId) -> bool {
-        self.direct_members.as_ref().is_none_or(|members| members.contains(&user_id))
+    /// None for a private room: only the database knows.
+    fn admits(&self, user_id: UserId) -> Option<bool> {
+        if self.private {
+            return None;
+        }
+        Some(self.direct_members.as_ref().is_none_or(|members| members.contains(&user_id)))
     }
 
     /// A direct room is written with its two members in one transaction; a room read
@@ -366,7 +373,9 @@ impl Handler<Subscribe> for RoomHub {
             .into_iter()
             .map(|room| match self.known_rooms.get(room.name.as_str()) {
                 Some(info) => info.clone(),
-                None => RoomInfo { id: room.id, name: Arc::from(room.name), direct_members: None },
+                None => {
+                    RoomInfo { id: room.id, name: Arc::from(room.name), direct_members: None, private: room.private }
+                }
             })
             .collect();
         self.subscribe_stream(ctx, msg.conn, rooms, msg.since);

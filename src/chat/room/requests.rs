@@ -21,7 +21,7 @@ impl RoomHub {
     ) {
         let Some(user_id) = self.connections.get(&conn).map(|c| c.user.id) else { return };
         // Someone else's direct room does not exist, as far as an outsider can tell.
-        let known = self.known_rooms.get(name.as_str()).map(|info| info.admits(user_id));
+        let known = self.known_rooms.get(name.as_str()).and_then(|info| info.admits(user_id));
         let lookup = name.clone();
         let answer = move |hub: &mut RoomHub, exists: bool| {
             let error = if exists {

@@ -1,0 +1,3 @@
+ALTER TABLE room_members DROP COLUMN role;
+ALTER TABLE rooms DROP COLUMN topic;
+ALTER TABLE rooms DROP COLUMN private;
