@@ -2,6 +2,9 @@
 //!
 //! A top-level key `k` is overridden by `CHATROOM_K`; a key `k` of the section `[s]`
 //! by `CHATROOM_S_K` (e.g. `CHATROOM_LIMITS_SEND_RATE_PER_SEC=1000`).
+//!
+//! Slightly over 400 lines: one struct per section, each field with its default and its
+//! check, which belong together.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,9 @@
 //! things (a restart, a dropped subscription), so nothing depends on it alone: message
 //! order and completeness come from the `prev` chain and the database (see
 //! `room/mod.rs`), presence from keys with a time-to-live that live nodes keep refreshing.
+//!
+//! Over 400 lines on purpose: the trait, both implementations and the Redis scripts
+//! they run read best side by side.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -4,6 +4,7 @@ pub mod message;
 mod message_changes;
 mod message_writes;
 pub mod room;
+pub mod room_member;
 pub mod schema;
 pub mod session;
 pub mod user;

@@ -1,8 +1,9 @@
 //! The room actor: the one place that knows which connections are in which rooms,
 //! who is online, and in what order messages go out.
 //!
-//! Messages are stored first (by the group-commit writer) and fanned out only once
-//! committed, in id order, serialized once for all recipients. A join registers the
+//! Messages and their changes are stored first (by the group-commit writer) and fanned
+//! out only once committed, in commit order (a message's id, a change's seq),
+//! serialized once for all recipients. A join registers the
 //! connection before its history is read and buffers what arrives meanwhile, so that
 //! history plus live messages have no gap and no duplicate.
 //!
@@ -11,7 +12,9 @@
 //! connection's requests), `writes.rs` (to the writer and back), `deliver.rs`
 //! (leaving, presence, fan-out), `cluster.rs` (other nodes), with the pure parts as
 //! types of their own: `sequence.rs` (commit order), `waiting.rs` (senders waiting for
-//! the writer), `messages.rs` (what the actor takes).
+//! the writer), `registry.rs` (which connection is in which room), `messages.rs` (what
+//! the actor takes). This file is a little over 400 lines: the state types with their
+//! small impls and the actor's own small handlers read best next to each other.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
