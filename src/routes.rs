@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::controllers::{self, api, assets, auth, events, health, messages, openapi, rooms, ws};
+use crate::controllers::{self, api, assets, auth, events, health, members, messages, openapi, rooms, ws};
 
 /// Routes that need no session (and so skip the session store). `/metrics` is here
 /// unless it has an address of its own (`metrics_bind`).
@@ -65,6 +65,9 @@ pub fn with_session(cfg: &mut web::ServiceConfig) {
                 .service(
                     api_resource("/rooms/{name}/messages/{id}/edits", "GET")
                         .route(web::get().to(messages::message_edits)),
+                )
+                .service(
+                    api_resource("/rooms/{name}/members/{user_id}/role", "PUT").route(web::put().to(members::set_role)),
                 )
                 .service(api_resource("/rooms/{name}/read", "POST").route(web::post().to(api::mark_read)))
                 .service(api_resource("/direct", "POST").route(web::post().to(api::open_direct)))

@@ -340,3 +340,19 @@ async fn edits_deletes_and_reactions_on_one_node_reach_the_others_in_seq_order()
     let (_, stored) = carol.get_json(&format!("/api/rooms/lobby/messages/{id}")).await;
     assert_eq!(&stored["message"], last);
 }
+
+#[tokio::test]
+async fn a_role_change_on_one_node_reaches_the_room_on_the_others() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let alice = nodes[0].user().await;
+    let bob = on(&nodes[0].user().await, &nodes[1]);
+    assert_eq!(alice.post_json("/api/rooms", &json!({"name": "crew"})).await.0, StatusCode::CREATED);
+    let mut b = bob.ws(&nodes[1]).await;
+    b.join("crew").await;
+    let (status, _) =
+        alice.put_json(&format!("/api/rooms/crew/members/{}/role", bob.id), &json!({"role": "moderator"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let frame = b.recv_type("role").await;
+    assert_eq!((frame["room"].as_str(), frame["role"].as_str()), (Some("crew"), Some("moderator")));
+    assert_eq!(frame["user"]["id"], bob.id);
+}

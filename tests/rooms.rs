@@ -125,3 +125,63 @@ async fn the_create_form_makes_a_private_room() {
     assert!(room_in(&list, "quiet-corner").is_none());
     assert!(!bob.get("/rooms").await.body.contains("quiet-corner"), "not on an outsider's room list page");
 }
+
+#[tokio::test]
+async fn the_owner_makes_moderators_who_delete_any_message() {
+    let server = TestServer::start();
+    let (alice, bob, carol) = (server.user().await, server.user().await, server.user().await);
+    assert_eq!(alice.post_json("/api/rooms", &json!({"name": "club"})).await.0, StatusCode::CREATED);
+    let mut b = bob.ws(&server).await;
+    let mut c = carol.ws(&server).await;
+    b.join("club").await;
+    c.join("club").await;
+    let said = c.say("club", "carol's words").await;
+    b.recv_type("message").await;
+    let path = format!("/api/rooms/club/messages/{}", said["id"]);
+    let role = |user: i64| format!("/api/rooms/club/members/{user}/role");
+
+    // Bob, a member, may neither delete carol's message nor give roles.
+    assert_eq!(bob.delete(&path).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(bob.put_json(&role(carol.id), &json!({"role": "moderator"})).await.0, StatusCode::FORBIDDEN);
+    // The owner makes bob a moderator: everyone in the room hears of it.
+    assert_eq!(alice.put_json(&role(bob.id), &json!({"role": "moderator"})).await.0, StatusCode::NO_CONTENT);
+    let frame = c.recv_type("role").await;
+    assert_eq!(
+        frame,
+        json!({"type": "role", "room": "club", "user": {"id": bob.id, "nickname": bob.nickname}, "role": "moderator"})
+    );
+    assert_eq!(b.recv_type("role").await, frame);
+    let (_, list) = bob.get_json("/api/rooms").await;
+    assert_eq!(room_in(&list, "club").unwrap()["role"], "moderator");
+    // The same role again changes nothing and sends nothing.
+    assert_eq!(alice.put_json(&role(bob.id), &json!({"role": "moderator"})).await.0, StatusCode::NO_CONTENT);
+    c.expect_no("role", std::time::Duration::from_millis(300)).await;
+    // Now bob deletes carol's message.
+    assert_eq!(bob.delete(&path).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(c.recv_type("update").await["message"]["deleted"], true);
+    // What cannot be given or changed.
+    assert_eq!(
+        alice.put_json(&role(alice.id), &json!({"role": "member"})).await.0,
+        StatusCode::FORBIDDEN,
+        "the owner stays owner"
+    );
+    assert_eq!(alice.put_json(&role(carol.id), &json!({"role": "owner"})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let stranger = server.user().await;
+    assert_eq!(
+        alice.put_json(&role(stranger.id), &json!({"role": "moderator"})).await.0,
+        StatusCode::NOT_FOUND,
+        "not a member"
+    );
+    assert_eq!(
+        alice.put_json("/api/rooms/club/members/abc/role", &json!({"role": "moderator"})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(alice.put_json(&role(bob.id), &json!({"role": "member"})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(c.recv_type("role").await["role"], "member");
+    let again = c.say("club", "again").await;
+    assert_eq!(
+        bob.delete(&format!("/api/rooms/club/messages/{}", again["id"])).await.0,
+        StatusCode::FORBIDDEN,
+        "a member again"
+    );
+}

@@ -69,6 +69,12 @@ pub enum ClusterEvent {
         node: String,
         login_id: String,
     },
+    /// A frame for everyone in a room (a role change).
+    RoomFrame {
+        node: String,
+        room_id: RoomId,
+        text: String,
+    },
     /// Not sent by nodes: the subscription was (re)established and events may have
     /// been missed meanwhile.
     #[serde(skip)]
@@ -82,7 +88,8 @@ impl ClusterEvent {
             | ClusterEvent::Presence { node, .. }
             | ClusterEvent::Typing { node, .. }
             | ClusterEvent::Read { node, .. }
-            | ClusterEvent::EndLogin { node, .. } => Some(node),
+            | ClusterEvent::EndLogin { node, .. }
+            | ClusterEvent::RoomFrame { node, .. } => Some(node),
             ClusterEvent::Resubscribed => None,
         }
     }
@@ -453,6 +460,7 @@ mod tests {
             ClusterEvent::Typing { node: "a".into(), room_id: RoomId(1), room: "lobby".into(), user },
             ClusterEvent::Read { node: "a".into(), user_id: UserId(3), room: "lobby".into(), message_id: MessageId(7) },
             ClusterEvent::EndLogin { node: "a".into(), login_id: "x".into() },
+            ClusterEvent::RoomFrame { node: "a".into(), room_id: RoomId(1), text: r#"{"type":"role"}"#.into() },
         ];
         for event in &events {
             let wire = serde_json::to_string(event).unwrap();

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod events;
 pub mod health;
+pub mod members;
 pub mod messages;
 pub mod openapi;
 pub mod rooms;

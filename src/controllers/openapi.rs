@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, events, messages};
+use super::{api, events, members, messages};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,7 @@ use super::{api, events, messages};
         messages::add_reaction,
         messages::remove_reaction,
         messages::message_edits,
+        members::set_role,
         api::mark_read,
         api::open_direct,
         events::stream,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::message::{message_columns, Message, MessageRow};
 use super::message_writes::{Chain, Change, ChangeKind, Refused, Stored};
+use super::room_member::{Role, RoomMember};
 use super::schema::{message_edits, messages, reactions, users};
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
@@ -67,7 +68,13 @@ pub(super) fn apply_change(
             if message.deleted {
                 return Ok(Stored::Unchanged(message));
             }
-            if message.user_id != change.user_id {
+            // The author, or the room's owner or a moderator.
+            if message.user_id != change.user_id
+                && !matches!(
+                    RoomMember::role(conn, change.room_id, change.user_id)?,
+                    Some(Role::Owner | Role::Moderator)
+                )
+            {
                 return Ok(Stored::Refused(Refused::Forbidden));
             }
             db_run!(conn, |c| diesel::delete(message_edits::table.filter(message_edits::message_id.eq(id)))

@@ -80,6 +80,31 @@ impl RoomMember {
         RoomMember::ensure(conn, room_id, user_id, room_top)
     }
 
+    /// The user's role in a room, when a member.
+    pub fn role(conn: &mut DbConn, room_id: RoomId, user_id: UserId) -> DbResult<Option<Role>> {
+        db_run!(conn, |c| room_members::table
+            .filter(room_members::room_id.eq(room_id))
+            .filter(room_members::user_id.eq(user_id))
+            .select(room_members::role)
+            .first(c)
+            .optional())
+        .map_err(Into::into)
+    }
+
+    /// Sets a member's role; the owner's never changes. Whether it changed.
+    pub fn set_role(conn: &mut DbConn, room_id: RoomId, user_id: UserId, role: Role) -> DbResult<bool> {
+        let changed = db_run!(conn, |c| diesel::update(
+            room_members::table
+                .filter(room_members::room_id.eq(room_id))
+                .filter(room_members::user_id.eq(user_id))
+                .filter(room_members::role.ne(Role::Owner))
+                .filter(room_members::role.ne(role))
+        )
+        .set(room_members::role.eq(role))
+        .execute(c))?;
+        Ok(changed > 0)
+    }
+
     pub fn is_member(conn: &mut DbConn, room_id: RoomId, user_id: UserId) -> DbResult<bool> {
         let found: Option<UserId> = db_run!(conn, |c| room_members::table
             .filter(room_members::room_id.eq(room_id))

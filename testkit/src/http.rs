@@ -97,6 +97,10 @@ impl Client {
         Self::json(self.http.patch(self.url(path)).json(body).send().await.expect("PATCH")).await
     }
 
+    pub async fn put_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::json(self.http.put(self.url(path)).json(body).send().await.expect("PUT")).await
+    }
+
     /// A PUT with an empty body (no Content-Type).
     pub async fn put(&self, path: &str) -> (StatusCode, Value) {
         Self::json(self.http.put(self.url(path)).send().await.expect("PUT")).await

@@ -209,6 +209,7 @@ impl StreamHandler<ClusterEvent> for RoomHub {
             }
             ClusterEvent::Read { user_id, room, message_id, .. } => self.tell_devices(user_id, None, &room, message_id),
             ClusterEvent::EndLogin { login_id, .. } => self.end_login(&login_id),
+            ClusterEvent::RoomFrame { room_id, text, .. } => self.broadcast(room_id, Frame::plain(text.into())),
             ClusterEvent::Resubscribed => {
                 // Whatever was published while the subscription was down is read back.
                 self.sweep(ctx);

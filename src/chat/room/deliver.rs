@@ -79,6 +79,20 @@ impl RoomHub {
         }
     }
 
+    /// To every live connection in the room.
+    pub(super) fn broadcast(&mut self, room_id: RoomId, frame: Frame) {
+        let batch: Batch = Arc::from([Arc::new(frame)]);
+        let targets: Vec<ConnId> = self
+            .registry
+            .subscribers(room_id)
+            .filter(|(_, s)| matches!(s.state, SubState::Live))
+            .map(|(conn, _)| conn)
+            .collect();
+        for conn in targets {
+            self.deliver(conn, batch.clone());
+        }
+    }
+
     /// Presence and typing: to every live connection in the room but the user's own.
     pub(super) fn broadcast_except_user(&mut self, room_id: RoomId, user_id: UserId, frame: Frame) {
         let batch: Batch = Arc::from([Arc::new(frame)]);

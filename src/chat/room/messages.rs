@@ -7,7 +7,7 @@ use bytestring::ByteString;
 use super::ConnId;
 use crate::chat::fanout::Outbox;
 use crate::codes::ErrorCode;
-use crate::ids::{MessageId, UserId};
+use crate::ids::{MessageId, RoomId, UserId};
 use crate::models::message::ChangeKind;
 use crate::models::room::Room;
 use crate::models::user::PublicUser;
@@ -115,6 +115,14 @@ pub struct ReadMoved {
     pub user_id: UserId,
     pub room: String,
     pub message_id: MessageId,
+}
+
+/// A frame for everyone in a room, on every node (a role change).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RoomFrame {
+    pub room_id: RoomId,
+    pub text: ByteString,
 }
 
 /// A login ended: close its connections.

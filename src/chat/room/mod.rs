@@ -33,7 +33,8 @@ mod waiting;
 mod writes;
 
 pub use messages::{
-    ChangeMessage, Command, Connect, Disconnect, EndLogin, PostMessage, PostedMessage, ReadMoved, Request, Subscribe,
+    ChangeMessage, Command, Connect, Disconnect, EndLogin, PostMessage, PostedMessage, ReadMoved, Request, RoomFrame,
+    Subscribe,
 };
 
 use super::broker::{Broker, ClusterEvent};
@@ -391,6 +392,16 @@ impl Handler<EndLogin> for RoomHub {
     fn handle(&mut self, msg: EndLogin, _: &mut Context<Self>) {
         self.end_login(&msg.login_id);
         self.publish(ClusterEvent::EndLogin { node: self.broker.node().to_owned(), login_id: msg.login_id });
+    }
+}
+
+impl Handler<RoomFrame> for RoomHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: RoomFrame, _: &mut Context<Self>) {
+        self.broadcast(msg.room_id, Frame::plain(msg.text.clone()));
+        let node = self.broker.node().to_owned();
+        self.publish(ClusterEvent::RoomFrame { node, room_id: msg.room_id, text: msg.text.to_string() });
     }
 }
 
