@@ -66,6 +66,7 @@ pub fn with_session(cfg: &mut web::ServiceConfig) {
                     api_resource("/rooms/{name}/messages/{id}/edits", "GET")
                         .route(web::get().to(messages::message_edits)),
                 )
+                .service(api_resource("/rooms/{name}/members", "GET").route(web::get().to(members::list_members)))
                 .service(
                     api_resource("/rooms/{name}/members/{user_id}/role", "PUT").route(web::put().to(members::set_role)),
                 )

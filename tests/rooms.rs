@@ -185,3 +185,29 @@ async fn the_owner_makes_moderators_who_delete_any_message() {
         "a member again"
     );
 }
+
+#[tokio::test]
+async fn the_member_list_shows_roles_and_who_is_online() {
+    let server = TestServer::start();
+    let (alice, bob, carol) = (server.user().await, server.user().await, server.user().await);
+    assert_eq!(alice.post_json("/api/rooms", &json!({"name": "den", "private": true})).await.0, StatusCode::CREATED);
+    let (status, list) = alice.get_json("/api/rooms/den/members").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list,
+        json!({"members": [{"id": alice.id, "nickname": alice.nickname, "role": "owner", "online": false}]})
+    );
+    assert_eq!(carol.get_json("/api/rooms/den/members").await.0, StatusCode::NOT_FOUND, "a private room's outsider");
+
+    assert_eq!(alice.post_json("/api/rooms", &json!({"name": "yard"})).await.0, StatusCode::CREATED);
+    let mut b = bob.ws(&server).await;
+    b.join("yard").await;
+    let (_, list) = carol.get_json("/api/rooms/yard/members").await;
+    let members = list["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    assert_eq!((members[0]["id"].as_i64(), members[0]["online"].as_bool()), (Some(alice.id), Some(false)));
+    assert_eq!((&members[1]["role"], &members[1]["online"]), (&json!("member"), &json!(true)), "bob is in it now");
+    let (_, page) = carol.get_json(&format!("/api/rooms/yard/members?after={}", alice.id)).await;
+    assert_eq!(page["members"].as_array().unwrap().len(), 1);
+    assert_eq!(carol.get_json("/api/rooms/yard/members?after=-1").await.0, StatusCode::BAD_REQUEST);
+}

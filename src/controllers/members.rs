@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
 use crate::chat::protocol::to_frame;
-use crate::chat::room::RoomFrame;
+use crate::chat::room::{OnlineIn, RoomFrame};
 use crate::errors::{AppError, ErrorBody};
 use crate::ids::UserId;
 use crate::models::room::{Role, RoomMember};
@@ -81,4 +81,60 @@ struct RoleFrame<'a> {
     room: &'a str,
     user: &'a PublicUser,
     role: Role,
+}
+
+/// Most members in one page.
+const MEMBERS_PAGE: usize = 1000;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MembersQuery {
+    /// Members after this user id (the next page).
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    id: UserId,
+    nickname: String,
+    role: Role,
+    online: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberList {
+    members: Vec<MemberView>,
+}
+
+/// A room's members with their roles and whether they are online there, by user id.
+#[utoipa::path(get, path = "/api/rooms/{name}/members", tag = "rooms", security(("session" = [])),
+    params(("name" = String, Path, description = "the room"), MembersQuery),
+    responses(
+        (status = 200, description = "at most 1000 members; `after` the last id for more", body = MemberList),
+        (status = 400, description = "bad after", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "no such room", body = ErrorBody),
+        (status = 503, description = "storage unavailable", body = ErrorBody),
+    ))]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    name: web::Path<String>,
+    query: web::Query<MembersQuery>,
+) -> Result<HttpResponse, AppError> {
+    let after = match query.after {
+        None => UserId(0),
+        Some(after) if after >= 0 => UserId(after),
+        Some(_) => return Err(AppError::BadRequest("after must be a user id".into())),
+    };
+    let room = rooms::room_for(&state, &name, &user).await?;
+    let room_id = room.id;
+    let members = state.db.run(move |c| RoomMember::list(c, room_id, after, MEMBERS_PAGE)).await?;
+    let online = state.hub.send(OnlineIn { room_id }).await.map_err(|_| AppError::Unavailable)?;
+    let members = members
+        .into_iter()
+        .map(|(id, nickname, role)| MemberView { id, nickname, role, online: online.contains(&id) })
+        .collect();
+    Ok(HttpResponse::Ok().json(MemberList { members }))
 }

@@ -31,6 +31,7 @@ use super::{api, events, members, messages};
         messages::add_reaction,
         messages::remove_reaction,
         messages::message_edits,
+        members::list_members,
         members::set_role,
         api::mark_read,
         api::open_direct,

@@ -91,6 +91,25 @@ impl RoomMember {
         .map_err(Into::into)
     }
 
+    /// A page of a room's members by user id, after `after`, with their roles.
+    pub fn list(
+        conn: &mut DbConn,
+        room_id: RoomId,
+        after: UserId,
+        limit: usize,
+    ) -> DbResult<Vec<(UserId, String, Role)>> {
+        use super::schema::users;
+        db_run!(conn, |c| room_members::table
+            .inner_join(users::table.on(users::id.eq(room_members::user_id)))
+            .filter(room_members::room_id.eq(room_id))
+            .filter(room_members::user_id.gt(after))
+            .order(room_members::user_id.asc())
+            .limit(limit as i64)
+            .select((users::id, users::nickname, room_members::role))
+            .load(c))
+        .map_err(Into::into)
+    }
+
     /// Sets a member's role; the owner's never changes. Whether it changed.
     pub fn set_role(conn: &mut DbConn, room_id: RoomId, user_id: UserId, role: Role) -> DbResult<bool> {
         let changed = db_run!(conn, |c| diesel::update(

@@ -125,6 +125,13 @@ pub struct RoomFrame {
     pub text: ByteString,
 }
 
+/// Who is online in a room (here and, in a cluster, on the other nodes).
+#[derive(Message)]
+#[rtype(result = "Vec<UserId>")]
+pub struct OnlineIn {
+    pub room_id: RoomId,
+}
+
 /// A login ended: close its connections.
 #[derive(Message)]
 #[rtype(result = "()")]

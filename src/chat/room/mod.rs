@@ -33,8 +33,8 @@ mod waiting;
 mod writes;
 
 pub use messages::{
-    ChangeMessage, Command, Connect, Disconnect, EndLogin, PostMessage, PostedMessage, ReadMoved, Request, RoomFrame,
-    Subscribe,
+    ChangeMessage, Command, Connect, Disconnect, EndLogin, OnlineIn, PostMessage, PostedMessage, ReadMoved, Request,
+    RoomFrame, Subscribe,
 };
 
 use super::broker::{Broker, ClusterEvent};
@@ -392,6 +392,16 @@ impl Handler<EndLogin> for RoomHub {
     fn handle(&mut self, msg: EndLogin, _: &mut Context<Self>) {
         self.end_login(&msg.login_id);
         self.publish(ClusterEvent::EndLogin { node: self.broker.node().to_owned(), login_id: msg.login_id });
+    }
+}
+
+impl Handler<OnlineIn> for RoomHub {
+    type Result = MessageResult<OnlineIn>;
+
+    fn handle(&mut self, msg: OnlineIn, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(
+            self.rooms.get(&msg.room_id).map(|r| r.members().iter().map(|u| u.id).collect()).unwrap_or_default(),
+        )
     }
 }
 
