@@ -350,3 +350,22 @@ async fn a_repeated_send_after_an_edit_answers_with_the_current_state() {
     let (_, page) = alice.get_json("/api/rooms/lobby/messages?limit=10").await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 1, "stored once");
 }
+
+#[tokio::test]
+async fn reply_to_over_http_is_a_whole_number_even_written_with_a_zero_fraction() {
+    let server = TestServer::start();
+    let alice = server.user().await;
+    let (_, first) = alice.post_json("/api/rooms/lobby/messages", &json!({"text": "first", "client_id": "w1"})).await;
+    let id = id_of(&first["message"]);
+    let (status, body) = alice
+        .post_json("/api/rooms/lobby/messages", &json!({"text": "re", "client_id": "w2", "reply_to": id as f64}))
+        .await;
+    assert_eq!((status, &body["message"]["reply_to"]), (StatusCode::CREATED, &json!(id)), "{body}");
+    let (status, body) = alice
+        .post_json("/api/rooms/lobby/messages", &json!({"text": "re", "client_id": "w3", "reply_to": id as f64 + 0.5}))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{body}");
+    let (status, _) =
+        alice.post_json("/api/rooms/lobby/messages", &json!({"text": "re", "client_id": "w4", "reply_to": null})).await;
+    assert_eq!(status, StatusCode::CREATED, "null is no reply");
+}

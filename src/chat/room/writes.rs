@@ -86,7 +86,8 @@ impl RoomHub {
                 self.answer_repeat(conn, message.seq, Frame::message(message, &room))
             }
             Some(Waiter::Http { reply, .. }) => {
-                let json = Frame::message(message, &room).message.map(|m| m.json).unwrap_or_default();
+                // The message object alone: no frame text is needed for an HTTP answer.
+                let json = serde_json::to_string(&message.view(&room)).expect("messages serialize").into();
                 let _ = reply.send(Ok(PostedMessage { json, created: false }));
             }
             _ => {}
