@@ -23,7 +23,7 @@ const FORM_LIMIT: usize = 16 * 1024;
 
 /// Builds what every request shares: the room actor (started here, with the broker to
 /// the other nodes when Redis is configured), the throttles and the limits.
-pub async fn build_state(config: Arc<Config>, db: Db) -> Result<web::Data<AppState>, String> {
+pub async fn build_state(config: Arc<Config>, db: Db, session_key: &Key) -> Result<web::Data<AppState>, String> {
     let dummy_hash = {
         let cost = config.bcrypt_cost;
         errors::off_workers(move || bcrypt::hash("not anybody's password", cost))
@@ -61,6 +61,12 @@ pub async fn build_state(config: Arc<Config>, db: Db) -> Result<web::Data<AppSta
         limits: Arc::new(limits.clone()),
         hub,
         http_sends: governor::RateLimiter::keyed(http_send_quota),
+        health: crate::health::HealthProbe::start(config.database()?, config.database_timeout()),
+        // Ten a second, twenty at once: a person typing a query, not a scraper.
+        searches: governor::RateLimiter::keyed(
+            governor::Quota::per_second(std::num::NonZeroU32::new(10).expect("positive"))
+                .allow_burst(std::num::NonZeroU32::new(20).expect("positive")),
+        ),
         region: config.default_region.parse().expect("validated in Config::load"),
         throttle: throttle::LoginThrottle::new(
             Duration::from_secs(limits.login_window_secs),
@@ -75,6 +81,7 @@ pub async fn build_state(config: Arc<Config>, db: Db) -> Result<web::Data<AppSta
         trusted_proxies: config.trusted_proxy_nets()?,
         dummy_hash,
         metrics: telemetry::metrics_handle(),
+        invite_key: crate::services::invites::InviteKey::derive(session_key.master()),
         config: config.clone(),
         db,
     }))
@@ -136,7 +143,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = Config { data_dir: dir.path().to_owned(), bcrypt_cost: 10, ..Config::default() };
         let prepared = crate::startup::prepare(config).unwrap();
-        let state = build_state(prepared.config, prepared.db).await.unwrap();
+        let state = build_state(prepared.config, prepared.db, &prepared.session_key).await.unwrap();
         let app = test::init_service(App::new().configure(configure(state, prepared.session_key, true))).await;
 
         let health = test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;

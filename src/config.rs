@@ -98,6 +98,9 @@ pub struct Limits {
     /// member list still comes with `joined`): thousands joining must not cost everyone
     /// a frame per join.
     pub presence_room_max: usize,
+    /// The most people online a `joined` frame lists (the first by user id); the rest
+    /// are at `GET /api/rooms/{name}/members`, and `online_count` says how many.
+    pub joined_members_max: usize,
     /// Seconds between keep-alive comments on an idle event stream.
     pub sse_keep_alive_secs: u64,
     /// Seconds between WebSocket pings.
@@ -121,6 +124,8 @@ pub struct Limits {
     pub anonymous_session_hours: u64,
     /// Distinct emoji one message may carry.
     pub max_reactions_per_message: usize,
+    /// Largest avatar upload, in bytes (413 beyond).
+    pub max_avatar_bytes: usize,
 }
 
 impl Default for Config {
@@ -164,6 +169,7 @@ impl Default for Limits {
             history_max: 200,
             outbox_capacity: 256,
             presence_room_max: 500,
+            joined_members_max: 100,
             sse_keep_alive_secs: 15,
             heartbeat_secs: 5,
             client_timeout_secs: 30,
@@ -175,6 +181,7 @@ impl Default for Limits {
             body_read_secs: 10,
             anonymous_session_hours: 2,
             max_reactions_per_message: 20,
+            max_avatar_bytes: 2 * 1024 * 1024,
         }
     }
 }
@@ -295,6 +302,7 @@ impl Config {
             ("history_max", l.history_max as u64),
             ("outbox_capacity", l.outbox_capacity as u64),
             ("presence_room_max", l.presence_room_max as u64),
+            ("joined_members_max", l.joined_members_max as u64),
             ("sse_keep_alive_secs", l.sse_keep_alive_secs),
             ("heartbeat_secs", l.heartbeat_secs),
             ("client_timeout_secs", l.client_timeout_secs),
@@ -306,6 +314,7 @@ impl Config {
             ("body_read_secs", l.body_read_secs),
             ("anonymous_session_hours", l.anonymous_session_hours),
             ("max_reactions_per_message", l.max_reactions_per_message as u64),
+            ("max_avatar_bytes", l.max_avatar_bytes as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return bad(format!("limits.{name} must be greater than 0"));

@@ -22,10 +22,11 @@ use futures_util::Stream;
 use crate::errors::AppError;
 use crate::state::AppState;
 
-/// Pages load scripts, styles and images from this server only, run no inline script
-/// and cannot be framed (clickjacking); WebSockets and event streams go to this origin.
+/// Pages load scripts, styles and images from this server only (and the settings
+/// page's preview of a picture not yet sent, a `blob:`), run no inline script and
+/// cannot be framed (clickjacking); WebSockets and event streams go to this origin.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Security headers, the request-body deadline and 500 → 503, for every request.

@@ -19,6 +19,9 @@ pub enum AppError {
     /// A JSON route called without `Content-Type: application/json` (415).
     #[error("send JSON with Content-Type: application/json")]
     UnsupportedMediaType,
+    /// A body of a type the route does not take (415).
+    #[error("{0}")]
+    WrongMediaType(String),
     /// `Accept` does not admit what the route produces (406).
     #[error("{0}")]
     NotAcceptable(String),
@@ -55,6 +58,7 @@ impl AppError {
             AppError::BadRequest(_)
             | AppError::Invalid(_)
             | AppError::UnsupportedMediaType
+            | AppError::WrongMediaType(_)
             | AppError::NotAcceptable(_)
             | AppError::RequestTimeout
             | AppError::MethodNotAllowed { .. } => ErrorCode::BadRequest,
@@ -72,7 +76,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType | AppError::WrongMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,

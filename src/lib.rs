@@ -14,9 +14,12 @@ pub mod controllers;
 pub mod db;
 pub mod defences;
 pub mod errors;
+pub mod health;
 pub mod ids;
 pub mod models;
+pub mod permissions;
 pub mod routes;
+pub mod search_indexer;
 pub mod services;
 pub mod sessions;
 pub mod startup;
@@ -42,7 +45,7 @@ pub async fn serve(prepared: Prepared) -> Result<(), String> {
     let listener =
         TcpListener::bind(config.bind_addr()).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = app::build_state(config.clone(), db.clone()).await?;
+    let state = app::build_state(config.clone(), db.clone(), &session_key).await?;
     tasks::spawn_session_sweeper(db.clone());
     tasks::spawn_checkpointer(db.clone());
 

@@ -1,4 +1,4 @@
-//! The `chatroom` command: `serve` (the default) or `migrate`.
+//! The `chatroom` command: `serve` (the default), `migrate`, or `admin grant|revoke`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +23,19 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Server administrators: they act as owner in every room and may disable accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make the account of this phone number an administrator.
+    Grant { phone: String },
+    /// Make it an ordinary account again.
+    Revoke { phone: String },
 }
 
 fn main() -> ExitCode {
@@ -36,6 +49,18 @@ fn main() -> ExitCode {
         Command::Serve => chatroom::prepare(config)
             .and_then(|prepared| actix_web::rt::System::new().block_on(chatroom::serve(prepared))),
         Command::Migrate => chatroom::prepare(config).map(|_| println!("chatroom: the database is up to date")),
+        Command::Admin { action } => {
+            let (phone, grant) = match action {
+                AdminAction::Grant { phone } => (phone, true),
+                AdminAction::Revoke { phone } => (phone, false),
+            };
+            let region = config.default_region.parse().map_err(|_| "bad default_region".to_owned());
+            region.and_then(|region| {
+                let prepared = chatroom::prepare(config)?;
+                chatroom::services::admin::grant(&prepared.db, &phone, region, grant)
+                    .map(|done| println!("chatroom: {done}"))
+            })
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,6 +13,8 @@ use crate::models::session::SessionRecord;
 
 type SessionState = HashMap<String, String>;
 
+pub use crate::models::session::Owner;
+
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
@@ -38,6 +40,14 @@ impl DbSessionStore {
         }
         let anonymous = Duration::seconds(self.anonymous_ttl.as_secs() as i64);
         Self::expiry(&anonymous.min(*ttl))
+    }
+
+    /// The logged-in user a session's state names (stored beside it, so that all of
+    /// one user's sessions can be ended at once).
+    fn user_of(state: &SessionState) -> Option<Owner> {
+        let user_id = state.get(crate::auth::USER_ID).and_then(|json| serde_json::from_str(json).ok())?;
+        let login_id = state.get(crate::auth::LOGIN_ID).and_then(|json| serde_json::from_str(json).ok())?;
+        Some(Owner { user_id, login_id })
     }
 
     async fn blocking<T: Send + 'static>(
@@ -69,10 +79,11 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, session_state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let expires_at = self.expiry_of(&session_state, ttl);
+        let owner = Self::user_of(&session_state);
         let state = serde_json::to_string(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = new_key();
         let stored_key = key.as_ref().to_owned();
-        self.blocking(move |db| Ok(SessionRecord::insert(&mut db.get()?, &stored_key, &state, expires_at)?))
+        self.blocking(move |db| Ok(SessionRecord::insert(&mut db.get()?, &stored_key, &state, expires_at, owner)?))
             .await
             .map_err(SaveError::Other)?;
         Ok(key)
@@ -85,20 +96,26 @@ impl SessionStore for DbSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         let expires_at = self.expiry_of(&session_state, ttl);
+        let owner = Self::user_of(&session_state);
         let state = serde_json::to_string(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let key = session_key.as_ref().to_owned();
-        let state_for_update = state.clone();
         let updated = self
-            .blocking(move |db| Ok(SessionRecord::update(&mut db.get()?, &key, &state_for_update, expires_at, now())?))
+            .blocking(move |db| Ok(SessionRecord::update(&mut db.get()?, &key, &state, expires_at, owner, now())?))
             .await
             .map_err(UpdateError::Other)?;
         if updated {
             return Ok(session_key);
         }
-        // The row expired or was deleted meanwhile: keep the state under a fresh key.
+        // The row expired or was deleted meanwhile: keep the state under a fresh key, but
+        // not the login: a login ended elsewhere (a password change, a disabled
+        // account) must stay ended, even for a request that was under way.
+        let mut anonymous = session_state;
+        anonymous.remove(crate::auth::USER_ID);
+        anonymous.remove(crate::auth::LOGIN_ID);
+        let state = serde_json::to_string(&anonymous).map_err(|e| UpdateError::Serialization(e.into()))?;
         let key = new_key();
         let stored_key = key.as_ref().to_owned();
-        self.blocking(move |db| Ok(SessionRecord::insert(&mut db.get()?, &stored_key, &state, expires_at)?))
+        self.blocking(move |db| Ok(SessionRecord::insert(&mut db.get()?, &stored_key, &state, expires_at, None)?))
             .await
             .map_err(UpdateError::Other)?;
         Ok(key)

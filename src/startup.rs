@@ -42,7 +42,32 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     if filled > 0 {
         tracing::info!(filled, "computed the look-alike keys of earlier nicknames");
     }
+    index_earlier_history(&db)?;
     Ok(Prepared { config: Arc::new(config), db, session_key })
+}
+
+/// Puts the history stored before search existed into the search index (and finds its
+/// mentions), once, before serving: chunk by chunk, each committed, so that a stop
+/// half-way goes on from there at the next start.
+fn index_earlier_history(db: &Db) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    // MySQL: the index follows the commit order; whatever it has not caught up with
+    // (all history, after the upgrade) is indexed here, chunk by chunk.
+    crate::search_indexer::catch_up_all(db).map_err(|e| format!("cannot index the history for search: {e}"))?;
+    let mut conn = db.get().map_err(|e| format!("cannot index the history for search: {e}"))?;
+    let mut chunks = 0u64;
+    while models::search::SearchIndex::backfill_step(&mut conn, 2000)
+        .map_err(|e| format!("cannot index the history for search: {e}"))?
+    {
+        chunks += 1;
+        if chunks % 50 == 0 {
+            tracing::info!(messages = chunks * 2000, "indexing earlier history for search");
+        }
+    }
+    if chunks > 0 {
+        tracing::info!(seconds = started.elapsed().as_secs(), "indexed earlier history for search");
+    }
+    Ok(())
 }
 
 /// The key that signs and encrypts session cookies: generated once, kept in the data

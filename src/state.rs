@@ -32,6 +32,12 @@ pub struct AppState {
     pub hub: actix::Addr<RoomHub>,
     /// Messages posted over HTTP, limited per user.
     pub http_sends: governor::DefaultKeyedRateLimiter<UserId>,
+    /// Searches, limited per user (each may read many index entries).
+    pub searches: governor::DefaultKeyedRateLimiter<UserId>,
+    /// `/healthz`'s database check, on a connection of its own.
+    pub health: crate::health::HealthProbe,
+    /// What invite codes are derived with (kept outside the database).
+    pub invite_key: crate::services::invites::InviteKey,
 }
 
 impl AppState {
@@ -59,6 +65,27 @@ impl AppState {
     pub fn quota_addr(&self, req: &HttpRequest) -> Option<String> {
         let addr = self.client_addr(req);
         addr.parse::<IpAddr>().is_ok_and(|ip| !ip.is_loopback()).then_some(addr)
+    }
+
+    /// The host this request was made to: its own `Host`, or with `trust_forwarded_for`
+    /// what the proxy says (`X-Forwarded-Host`, `Forwarded`), which anybody else could write.
+    pub fn own_host(&self, req: &HttpRequest) -> Option<String> {
+        if self.config.trust_forwarded_for {
+            return Some(req.connection_info().host().to_owned());
+        }
+        req.headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+    }
+
+    /// `scheme://host` of this server as the client reached it, for links it is given.
+    pub fn own_origin(&self, req: &HttpRequest) -> String {
+        let https =
+            self.config.cookie_secure || (self.config.trust_forwarded_for && req.connection_info().scheme() == "https");
+        let host = self.own_host(req).unwrap_or_else(|| self.config.bind.clone());
+        format!("{}://{host}", if https { "https" } else { "http" })
     }
 
     /// Takes one of the user's and the address's open-socket slots, or refuses with 429

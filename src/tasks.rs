@@ -22,7 +22,8 @@ pub fn spawn_checkpointer(db: Db) {
     });
 }
 
-/// Deletes expired sessions every ten minutes (anonymous ones expire within hours).
+/// Deletes expired sessions (anonymous ones expire within hours) and invites that can
+/// no longer be used, every ten minutes.
 pub fn spawn_session_sweeper(db: Db) {
     actix_web::rt::spawn(async move {
         let mut every = actix_web::rt::time::interval(Duration::from_secs(600));
@@ -30,7 +31,10 @@ pub fn spawn_session_sweeper(db: Db) {
             every.tick().await;
             let db = db.clone();
             let swept = errors::off_workers(move || {
-                db.get().and_then(|mut conn| models::session::SessionRecord::delete_expired(&mut conn, models::now()))
+                db.get().and_then(|mut conn| {
+                    models::invite::Invite::delete_dead(&mut conn, models::now())?;
+                    models::session::SessionRecord::delete_expired(&mut conn, models::now())
+                })
             })
             .await;
             if let Ok(Err(e)) = swept {

@@ -18,10 +18,13 @@ static TEMPLATES: LazyLock<Tera> = LazyLock::new(|| {
     tera.add_raw_templates(vec![
         ("base.html", include_str!("../templates/base.html")),
         ("error.html", include_str!("../templates/error.html")),
+        ("invite.html", include_str!("../templates/invite.html")),
         ("login.html", include_str!("../templates/login.html")),
         ("register.html", include_str!("../templates/register.html")),
         ("rooms.html", include_str!("../templates/rooms.html")),
         ("room.html", include_str!("../templates/room.html")),
+        ("search.html", include_str!("../templates/search.html")),
+        ("settings.html", include_str!("../templates/settings.html")),
     ])
     .expect("the built-in templates parse");
     tera.autoescape_on(vec![".html"]);
@@ -37,12 +40,22 @@ pub fn page(status: StatusCode, template: &str, context: &Context) -> Result<Htt
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
 }
 
+/// An error's text as a sentence on a page: capitalized, with a full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut text: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !text.is_empty() && !text.ends_with(['.', '?', '!']) {
+        text.push('.');
+    }
+    text
+}
+
 /// The body of an error page; falls back to plain markup if even that cannot render.
 pub fn error_page(status: StatusCode, message: &str) -> String {
     let mut context = Context::new();
     context.insert("title", status.canonical_reason().unwrap_or("Error"));
     context.insert("status", &status.as_u16());
-    context.insert("message", message);
+    context.insert("message", &sentence(message));
     TEMPLATES.render("error.html", &context).unwrap_or_else(|_| format!("<h1>{}</h1>", status.as_u16()))
 }
 

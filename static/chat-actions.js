@@ -21,7 +21,10 @@ const JUMP_PAGE_SIZE = 200;
 
 export class MessageActions {
   // ctx: {room, me, view, send(frame) (false when not connected: it goes after the
-  // rejoin), newClientId(), addOlder(messages, hasMore) (a page of older history)}.
+  // rejoin), newClientId(), addOlder(messages, hasMore) (a page of older history), and
+  // what we are in the room now: moderates() (we may delete anyone's message: the owner,
+  // moderators), muted() (no edits; deleting our own stays allowed), removed() (out of
+  // the room: no menu at all)}.
   constructor(ctx) {
     Object.assign(this, ctx);
     this.list = ctx.view.list;
@@ -49,13 +52,19 @@ export class MessageActions {
 
   openMenu(id, anchor) {
     const message = this.list.get(id);
-    if (!message || message.deleted) return;
+    if (!message || message.deleted || this.removed()) return;
     if (this.menu.isOpenFor(id)) return this.menu.close();
     this.menu.open(message, this.menuState(message, anchor));
   }
 
   menuState(message, anchor) {
-    return { mine: message.user.id === this.me.id, reacted: myReactions(message, this.me.id), anchor };
+    const mine = message.user.id === this.me.id;
+    return {
+      editable: mine && !this.muted(),
+      deletable: mine || this.moderates(),
+      reacted: myReactions(message, this.me.id),
+      anchor,
+    };
   }
 
   reply(id) {
@@ -83,7 +92,8 @@ export class MessageActions {
   async remove(id) {
     const message = this.list.get(id);
     if (!message || message.deleted) return;
-    const yes = await confirmDelete(this.dialog, firstLine(message.text, 120));
+    const author = message.user.id === this.me.id ? null : message.user.nickname;
+    const yes = await confirmDelete(this.dialog, firstLine(message.text, 120), author);
     const li = this.list.shown.get(id);
     (li && li.querySelector(".message-actions") || this.composer.el.draft).focus();
     if (yes) this.act({ kind: "delete", messageId: id });

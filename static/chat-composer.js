@@ -2,6 +2,9 @@
 // Enter (Shift+Enter for a new line), and shows why a message was not sent. It writes a
 // reply ("Replying to …") or an edit ("Editing message", the draft kept aside until
 // it ends) when asked; Escape or × ends either, Up-arrow in an empty box asks to edit.
+// The @ suggestions (chat-mention-picker.js) hear its keys first while they are open.
+// While one may not write (muted, or out of the room) the box and the button are off,
+// with the reason under them; what was typed stays.
 
 import { charCount, composerModeText, countShown, countText, tooLongText } from "./chat-format.js";
 
@@ -9,9 +12,10 @@ import { charCount, composerModeText, countShown, countText, tooLongText } from 
 const MAX_HEIGHT = 160;
 
 export class Composer {
-  // elements: {form, draft, count, error, send, mode, modeText, modeSnippet, modeCancel};
+  // elements: {form, draft, count, error, blocked, send, mode, modeText, modeSnippet, modeCancel};
   // handlers: onSend(), onInput() (after the box has updated itself), onEditLast() (Up
-  // in an empty box: true when an edit began), onModeChange(mode).
+  // in an empty box: true when an edit began), onModeChange(mode), onKeyDown(event)
+  // (first to hear a key: true when it took it, as the @ suggestions do).
   constructor(elements, maxChars, handlers) {
     this.el = elements;
     this.maxChars = maxChars;
@@ -26,6 +30,7 @@ export class Composer {
       handlers.onSend();
     });
     this.el.draft.addEventListener("keydown", (event) => {
+      if (handlers.onKeyDown && handlers.onKeyDown(event)) return;
       // Not while an input method is composing: its Enter picks a candidate.
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -47,6 +52,17 @@ export class Composer {
     this.handlers.onInput();
   }
 
+  // Writing is off, saying why (text; "" for no line here), or on again (null).
+  setBlocked(text) {
+    const blocked = text !== null;
+    this.blocked = blocked;
+    this.el.draft.disabled = blocked;
+    this.el.send.disabled = blocked;
+    this.el.form.classList.toggle("blocked", blocked);
+    this.el.blocked.textContent = text || "";
+    this.el.blocked.hidden = !text;
+  }
+
   isEmpty() {
     return !this.el.draft.value.trim();
   }
@@ -54,6 +70,7 @@ export class Composer {
   // The trimmed draft, or null when there is nothing to send or it is too long (then
   // saying so). A previous error goes away when it can be sent.
   textToSend() {
+    if (this.blocked) return null;
     const text = this.el.draft.value.trim();
     if (!text) return null;
     const length = charCount(text);

@@ -22,7 +22,9 @@ export class MessageList {
   // elements: {scroller, list, edge, loading}; lastRead: the id read up to on arrival;
   // handlers: onMenu(id, button), onReact(id, emoji, on), onQuote(replyTo), original(id)
   // (a message replied to and not shown: the message, null when there is none, or
-  // undefined until it is fetched; then `refreshQuotes`).
+  // undefined until it is fetched; then `refreshQuotes`), memberName(id) (a member's
+  // nickname known from elsewhere) and unknownNames() (a message mentions someone the
+  // page cannot name yet; then `redrawMentions`).
   constructor(elements, me, lastRead, handlers) {
     this.el = elements;
     this.me = me;
@@ -31,7 +33,7 @@ export class MessageList {
     this.shown = new Map(); // message id -> <li>
     this.messages = new Map(); // message id -> the message, in its latest state
     this.names = new Map(); // user id -> nickname, from the messages seen
-    this.otherNames = new Map(); // user id -> nickname, from elsewhere (who is online)
+    this.otherNames = new Map(); // user id -> user, from elsewhere (who is online)
     this.newestId = 0; // the highest id shown: what is read up to
     this.oldestId = null; // the lowest id shown: where older history continues
     this.lastRead = lastRead; // where the "New messages" divider goes
@@ -83,13 +85,60 @@ export class MessageList {
     return true;
   }
 
+  // Someone's new nickname or picture: their messages on screen show it.
+  userChanged(user) {
+    this.names.set(user.id, user.nickname);
+    for (const [id, message] of this.messages) {
+      if (message.user.id !== user.id) continue;
+      const li = this.shown.get(id);
+      message.user = user;
+      if (!li) continue;
+      const fresh = this.render(message);
+      for (const name of li.classList) fresh.classList.add(name);
+      li.replaceWith(fresh);
+      this.shown.set(id, fresh);
+    }
+  }
+
   remember(message) {
     this.messages.set(message.id, message);
     this.names.set(message.user.id, message.user.nickname);
   }
 
   nameOf(userId) {
-    return this.names.get(userId) || this.otherNames.get(userId);
+    return this.names.get(userId) || this.otherNames.get(userId)?.nickname || this.handlers.memberName(userId);
+  }
+
+  // The nicknames of those a message mentions, as far as they are known (the reader's
+  // own as it is now).
+  mentionNames(message) {
+    const names = [];
+    let unknown = false;
+    for (const id of message.mentions || []) {
+      const name = id === this.me.id ? this.me.nickname : this.nameOf(id);
+      if (name) names.push(name);
+      else unknown = true;
+    }
+    if (unknown) this.handlers.unknownNames();
+    return names;
+  }
+
+  // More names are known: the messages that mention someone are drawn again.
+  redrawMentions() {
+    for (const [id, message] of this.messages) {
+      if ((message.mentions || []).length > 0) this.redraw(id);
+    }
+  }
+
+  redraw(id) {
+    const li = this.shown.get(id);
+    if (!li) return;
+    const fresh = this.render(this.messages.get(id));
+    for (const name of li.classList) fresh.classList.add(name);
+    const focused = li.contains(document.activeElement) ? controlKey(document.activeElement) : null;
+    li.replaceWith(fresh);
+    this.shown.set(id, fresh);
+    if (focused) (fresh.querySelector(focused) || fresh).focus({ preventScroll: true });
   }
 
   // The message a reply quotes (see `handlers.original`).
@@ -126,6 +175,7 @@ export class MessageList {
       pending,
       nameOf: (id) => this.nameOf(id),
       original: (id) => this.original(id),
+      mentionNames: (m) => this.mentionNames(m),
     });
   }
 
@@ -146,6 +196,7 @@ export class MessageList {
     const li = this.shown.get(id);
     if (!li) return;
     li.scrollIntoView({ block: "center" });
+    this.pinned = this.nearBottom(); // the reader stays at the message, not at the end
     li.classList.remove("highlight");
     void li.offsetWidth; // the animation starts again on a second jump
     li.classList.add("highlight");

@@ -1,5 +1,6 @@
-// A message's menu: react (a row of common emoji), reply, and for one's own messages
-// edit and delete (delete asks first, in a <dialog>). It opens from the "⋯" button a
+// A message's menu: react (a row of common emoji), reply, for one's own messages edit,
+// and delete for one's own or, for the room's owner and moderators, anyone's (delete
+// asks first, in a <dialog>). It opens from the "⋯" button a
 // message shows on hover or focus, or by a long press on a phone; arrow keys, Tab,
 // Home and End move through it, Escape closes it and the focus goes back to the button.
 // Nothing here decides what an action does: the handlers do (chat-actions.js).
@@ -36,12 +37,13 @@ export class MessageMenu {
   }
 
   // Opens the menu of `message`, by `anchor` (its button, or the message pressed).
-  // reacted: the emoji we reacted with on it.
-  open(message, { mine, reacted, anchor }) {
+  // reacted: the emoji we reacted with on it; editable, deletable: whether Edit and
+  // Delete are offered.
+  open(message, { editable, deletable, reacted, anchor }) {
     this.openId = message.id;
     this.anchor = anchor;
     this.returnTo = anchor.closest(".message")?.querySelector(".message-actions") || anchor;
-    this.fill(mine, reacted);
+    this.fill(editable, deletable, reacted);
     this.el.layer.hidden = false;
     this.setExpanded(true);
     this.place(anchor);
@@ -49,12 +51,12 @@ export class MessageMenu {
   }
 
   // The message changed while its menu is open: the same menu, on its new button.
-  refresh(message, { mine, reacted, anchor }) {
+  refresh(message, { editable, deletable, reacted, anchor }) {
     const focused = this.el.menu.contains(document.activeElement) ? document.activeElement : null;
     const key = focused && (focused.dataset.action || focused.dataset.emoji);
     this.returnTo = anchor;
     if (!this.anchor.isConnected) this.anchor = anchor;
-    this.fill(mine, reacted);
+    this.fill(editable, deletable, reacted);
     this.setExpanded(true);
     const again = this.items().find((b) => (b.dataset.action || b.dataset.emoji) === key);
     if (again) again.focus();
@@ -74,7 +76,7 @@ export class MessageMenu {
     }
   }
 
-  fill(mine, reacted) {
+  fill(editable, deletable, reacted) {
     const row = document.createElement("div");
     row.className = "menu-emoji";
     row.setAttribute("role", "group");
@@ -89,7 +91,8 @@ export class MessageMenu {
       row.append(b);
     }
     const actions = [["reply", "Reply"]];
-    if (mine) actions.push(["edit", "Edit"], ["delete", "Delete…"]);
+    if (editable) actions.push(["edit", "Edit"]);
+    if (deletable) actions.push(["delete", "Delete…"]);
     this.el.menu.replaceChildren(row, ...actions.map(([action, label]) => {
       const b = item(label, "menuitem");
       b.dataset.action = action;
@@ -171,9 +174,13 @@ function item(label, role) {
   return b;
 }
 
-// Asks in the dialog whether to delete (the message's text shown in it); true for yes.
-export function confirmDelete(dialog, text) {
+// Asks in the dialog whether to delete (the message's text shown in it, and whose it
+// is when it is someone else's); true for yes.
+export function confirmDelete(dialog, text, author = null) {
   dialog.querySelector(".confirm-quote").textContent = text;
+  dialog.querySelector(".confirm-note").textContent = author
+    ? `This is ${author}'s message. Everyone in the room will see that it was deleted, and the moderation log will show that you deleted it.`
+    : "Everyone in the room will see that it was deleted.";
   dialog.returnValue = "";
   dialog.showModal();
   return new Promise((resolve) => {

@@ -1,8 +1,11 @@
 // One message as it shows in the list: avatar, author and time, the quoted message it
 // replies to, its text (or that it was deleted), "(edited)", its reactions and the
-// button that opens its menu. Text goes in with textContent, never as HTML.
+// button that opens its menu. Text goes in with textContent, never as HTML. Each
+// `@nickname` of someone it mentions is marked, and a message that mentions the
+// reader stands out.
 
 import { firstLine, reactionChips } from "./chat-lifecycle.js";
+import { mentionSegments, mentionsMe } from "./chat-mentions.js";
 import {
   DELETED_TEXT, editedTitle, ORIGINAL_DELETED_TEXT, reactionLabel, reactionTitle,
 } from "./chat-format.js";
@@ -15,9 +18,11 @@ function el(tag, className, text) {
 }
 
 // ctx: {me, ui, nameOf(userId), original(id) (the message replied to: an object, null
-// when there is none, undefined while it is being fetched), pending (ours, not stored)}.
+// when there is none, undefined while it is being fetched), pending (ours, not stored),
+// mentionNames(message) (the nicknames of those it mentions, as far as known)}.
 export function renderMessage(message, ctx) {
   const li = el("li", "message" + (message.user.id === ctx.me.id ? " mine" : ""));
+  if (!ctx.pending && mentionsMe(message, ctx.me.id)) li.classList.add("mentions-me");
   li.dataset.id = message.id;
   li.dataset.userId = message.user.id;
   li.dataset.day = ctx.ui.dayKey(message.sent_at);
@@ -36,16 +41,8 @@ export function renderMessage(message, ctx) {
     const chips = reactionChips(message, ctx.me.id, ctx.nameOf);
     if (chips.length > 0) bubble.append(renderReactions(chips));
   }
-  li.append(renderAvatar(message.user.nickname, ctx.ui), bubble);
+  li.append(ctx.ui.avatarFor(message.user, "avatar"), bubble);
   return li;
-}
-
-function renderAvatar(nickname, ui) {
-  const avatar = el("span", "avatar", ui.initials(nickname));
-  avatar.setAttribute("aria-hidden", "true");
-  avatar.dataset.name = nickname;
-  ui.paintAvatar(avatar);
-  return avatar;
 }
 
 function renderMeta(message, ui) {
@@ -64,7 +61,7 @@ function renderLine(message, ctx) {
     line.append(el("p", "text tombstone", DELETED_TEXT));
     return line;
   }
-  line.append(el("p", "text", message.text));
+  line.append(renderText(message, ctx));
   if (message.edited_at) {
     const edited = el("span", "edited", "(edited)");
     edited.title = editedTitle(new Date(message.edited_at).toLocaleString());
@@ -80,6 +77,21 @@ function renderLine(message, ctx) {
     line.append(button);
   }
   return line;
+}
+
+// The text, each mention in it marked (the reader's own differently).
+function renderText(message, ctx) {
+  const p = el("p", "text");
+  const names = ctx.pending || !ctx.mentionNames ? [] : ctx.mentionNames(message);
+  for (const piece of mentionSegments(message.text, names)) {
+    if (!piece.mention) {
+      p.append(piece.text);
+      continue;
+    }
+    const mine = piece.mention === ctx.me.nickname;
+    p.append(el("span", mine ? "mention mention-me" : "mention", piece.text));
+  }
+  return p;
 }
 
 // The message replied to, in short; clicking it shows the original.

@@ -1,9 +1,11 @@
 // The chat page's view: the connection status, who is online, who is typing, what
-// screen readers hear, the count of unseen messages, and the two parts of its own:
-// the message list (chat-message-list.js) and the composer (chat-composer.js). It
-// owns what is on screen; chat.js decides what happens and tells it.
+// screen readers hear, the count of unseen messages, and the parts of its own: the
+// message list (chat-message-list.js), the composer (chat-composer.js) and its @
+// suggestions (chat-mention-picker.js). It owns what is on screen; chat.js decides
+// what happens and tells it.
 
 import { Composer } from "./chat-composer.js";
+import { MentionPicker } from "./chat-mention-picker.js";
 import { MessageList } from "./chat-message-list.js";
 import { jumpText, secondsLeft, stillTyping, titleWithUnseen, typingText } from "./chat-format.js";
 
@@ -14,9 +16,10 @@ const byId = (id) => document.getElementById(id);
 
 export class ChatView {
   // handlers: onSend(), onDraftInput(), onScroll(), onSeen() (the reader may have seen
-  // the latest messages: after a jump to them), onEditLast(), and `list`, the message
-  // list's (see MessageList).
-  constructor({ me, maxChars, lastRead }, handlers) {
+  // the latest messages: after a jump to them), onJump() (the jump button, before it
+  // scrolls), onEditLast(), and `list`, the message list's (see MessageList). people:
+  // whom the @ suggestions offer (a RoomPeople).
+  constructor({ me, maxChars, lastRead, people }, handlers) {
     this.me = me;
     this.handlers = handlers;
     this.ui = window.ChatUI;
@@ -30,6 +33,10 @@ export class ChatView {
       membersToggle: byId("members-toggle"),
       membersClose: byId("members-close"),
       onlineCount: byId("online-count"),
+      topic: byId("chat-topic"),
+      removed: byId("room-removed"),
+      removedText: byId("room-removed-text"),
+      newer: byId("newer-loading"),
     };
     const scroller = byId("messages");
     this.list = new MessageList(
@@ -38,12 +45,14 @@ export class ChatView {
       lastRead,
       handlers.list,
     );
+    this.mentions = new MentionPicker({ draft: byId("draft"), list: byId("mention-list") }, { me, ui: this.ui, people });
     this.composer = new Composer(
       {
         form: byId("composer"),
         draft: byId("draft"),
         count: byId("draft-count"),
         error: byId("composer-error"),
+        blocked: byId("composer-blocked"),
         send: byId("send"),
         mode: byId("composer-mode"),
         modeText: byId("composer-mode-text"),
@@ -55,13 +64,15 @@ export class ChatView {
         onSend: handlers.onSend,
         onInput: handlers.onDraftInput,
         onEditLast: handlers.onEditLast,
+        onKeyDown: (event) => this.mentions.keydown(event),
         onModeChange: (mode) => this.list.markEditing(mode && mode.kind === "edit" ? mode.id : null),
       },
     );
-    this.online = new Map(); // user id -> nickname
+    this.online = new Map(); // user id -> user, for who is online
     this.list.otherNames = this.online; // reactions name who is online too
     this.typingUntil = new Map(); // nickname -> time
     this.unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
+    this.detached = false; // the list ends before the latest messages (opened at one)
     this.countdown = null; // ticks the "reconnecting in" seconds
     this.baseTitle = document.title;
     setInterval(() => this.renderTyping(), 1000);
@@ -71,6 +82,7 @@ export class ChatView {
   listen(scroller) {
     scroller.addEventListener("scroll", () => this.handlers.onScroll());
     this.el.jump.addEventListener("click", () => {
+      this.handlers.onJump();
       this.list.scrollToBottom();
       this.handlers.onSeen();
       this.composer.focus();
@@ -112,36 +124,57 @@ export class ChatView {
     this.setStatus("online", back ? "Back online" : "Online");
   }
 
+  // ---- the room ----
+
+  setTopic(topic) {
+    this.el.topic.textContent = topic;
+    this.el.topic.title = topic;
+    this.el.topic.hidden = !topic;
+  }
+
+  // Out of the room for good (banned, or the room deleted): why, and the way back.
+  showRemoved(text, status) {
+    clearInterval(this.countdown);
+    this.setStatus("removed", status);
+    this.el.removedText.textContent = text;
+    this.el.removed.hidden = false;
+    this.typingUntil.clear();
+    this.renderTyping();
+    this.setMembers([]); // nobody is seen online here any more
+  }
+
   // ---- people ----
 
   setMembers(members) {
     this.online.clear();
-    for (const member of members) this.online.set(member.id, member.nickname);
+    for (const member of members) this.online.set(member.id, member);
     this.renderMembers();
   }
 
   memberOnline(user, online) {
-    if (online) this.online.set(user.id, user.nickname);
+    if (online) this.online.set(user.id, user);
     else this.online.delete(user.id);
     this.renderMembers();
   }
 
+  // Someone online changed their nickname or picture.
+  userChanged(user) {
+    if (!this.online.has(user.id)) return;
+    this.online.set(user.id, user);
+    this.renderMembers();
+  }
+
   renderMembers() {
-    const sorted = Array.from(this.online.entries()).sort((a, b) => a[1].localeCompare(b[1]));
-    this.el.members.replaceChildren(...sorted.map(([id, nickname]) => this.renderMember(id, nickname)));
+    const sorted = Array.from(this.online.values()).sort((a, b) => a.nickname.localeCompare(b.nickname));
+    this.el.members.replaceChildren(...sorted.map((user) => this.renderMember(user)));
     this.el.onlineCount.textContent = String(this.online.size);
   }
 
-  renderMember(id, nickname) {
+  renderMember(user) {
     const li = document.createElement("li");
-    const avatar = document.createElement("span");
-    avatar.className = "avatar avatar-sm";
-    avatar.dataset.name = nickname;
-    avatar.textContent = this.ui.initials(nickname);
-    avatar.setAttribute("aria-hidden", "true");
-    this.ui.paintAvatar(avatar);
+    const avatar = this.ui.avatarFor(user, "avatar avatar-sm");
     const name = document.createElement("span");
-    name.textContent = nickname + (id === this.me.id ? " (you)" : "");
+    name.textContent = user.nickname + (user.id === this.me.id ? " (you)" : "");
     const dot = document.createElement("span");
     dot.className = "online-dot";
     dot.setAttribute("aria-hidden", "true");
@@ -191,7 +224,7 @@ export class ChatView {
   // seen everything.
   seen() {
     this.renderJump();
-    if (document.hidden || !this.list.nearBottom()) return;
+    if (document.hidden || this.detached || !this.list.nearBottom()) return;
     if (this.unseen > 0) {
       this.unseen = 0;
       this.renderUnseen();
@@ -203,8 +236,19 @@ export class ChatView {
     this.renderJump();
   }
 
+  // Opened at an older message, with more after the list than it shows: the jump
+  // button leads to the latest, newer pages load at the end.
+  setDetached(detached) {
+    this.detached = detached;
+    this.renderJump();
+  }
+
+  showLoadingNewer(loading) {
+    this.el.newer.hidden = !loading;
+  }
+
   renderJump() {
-    const away = this.list.farFromBottom();
+    const away = this.detached || this.list.farFromBottom();
     this.el.jump.hidden = !away && (this.unseen === 0 || this.list.nearBottom());
     this.el.jump.textContent = jumpText(this.unseen);
   }

@@ -1,13 +1,22 @@
-// The room list: unread badges, previews and new rooms kept fresh while the page is open.
-// A preview is the room's last message that is not deleted (`last_message_id`), as it
-// is now: a delete moves it to the one before; an edit shows when the page comes back
-// into view or is drawn again.
-"use strict";
-(function () {
-  const list = document.getElementById("room-list");
-  if (!list) return;
+// The room list: unread and mention badges, previews and new rooms kept fresh while
+// the page is open. A preview is the room's last message that is not deleted
+// (`last_message_id`), as it is now: a delete moves it to the one before; an edit
+// shows when the page comes back into view or is drawn again. While the page is in the
+// background, with notifications allowed (notifications.js), a new mention of us or a
+// new message in a direct room shows as a notification that opens the room at it.
+
+import { notificationContent, notify, permission, setUpOffer, shouldNotify } from "./notifications.js";
+import { messageUrl } from "./search-format.js";
+
+const list = document.getElementById("room-list");
+if (list) start(list);
+
+function start(list) {
   const UI = window.ChatUI;
   const baseTitle = "Rooms · chatroom";
+  const meId = Number(list.dataset.meId);
+  // Each room's counts at the last look (after the first), to see what is new.
+  let counts = null;
 
   function span(className, text) {
     const el = document.createElement("span");
@@ -34,37 +43,58 @@
       span("room-title", direct ? room.title : `#${room.title}`),
       span("room-preview muted", direct ? "Direct conversation" : "No messages yet"),
     );
-    link.append(avatar, text, span("room-meta"));
+    const meta = span("room-meta");
+    meta.append(span("room-counts"));
+    link.append(avatar, text, meta);
     const li = document.createElement("li");
     li.appendChild(link);
     list.appendChild(li);
     return link;
   }
 
-  function renderBadge(link, unread) {
-    const meta = link.querySelector(".room-meta");
-    let badge = meta.querySelector(".badge");
-    link.classList.toggle("has-unread", unread > 0);
-    if (unread === 0) {
+  // The mention badge ("@2") before the unread one; "999+" past the server's cap.
+  function renderBadges(link, room) {
+    const counts = link.querySelector(".room-counts");
+    link.classList.toggle("has-unread", room.unread > 0);
+    link.classList.toggle("has-mention", room.mentions > 0);
+    const mentions = room.mentions === 1 && !room.mentions_capped ? " mention of you" : " mentions of you";
+    renderBadge(counts, "mention-badge", room.mentions, room.mentions_capped, "@", mentions);
+    renderBadge(counts, "badge", room.unread, room.unread_capped, "", " unread");
+  }
+
+  function renderBadge(counts, className, count, capped, prefix, said) {
+    let badge = counts.querySelector(`.${className}`);
+    if (count === 0) {
       if (badge) badge.remove();
       return;
     }
     if (!badge) {
-      badge = span("badge");
-      meta.appendChild(badge);
+      badge = span(className);
+      if (className === "mention-badge") {
+        badge.title = "Mentions of you";
+        counts.prepend(badge);
+      } else {
+        counts.append(badge);
+      }
     }
-    badge.replaceChildren(unread > 999 ? "999+" : String(unread), span("sr-only", " unread"));
-    badge.setAttribute("aria-label", `${unread} unread`);
+    badge.replaceChildren(`${prefix}${capped ? "999+" : String(count)}`, span("sr-only", said));
   }
 
-  async function renderPreview(link, room) {
+  async function lastMessage(room) {
     const id = room.last_message_id;
     const response = await fetch(`/api/rooms/${encodeURIComponent(room.name)}/messages/${id}`, {
       headers: { Accept: "application/json" },
     });
-    if (!response.ok) return;
+    if (!response.ok) return null;
     const { message } = await response.json();
-    if (!message || message.deleted) return;
+    return message && !message.deleted ? message : null;
+  }
+
+  // The room's last message as its preview; a notification of it when it is news.
+  async function renderPreview(link, room, news) {
+    const message = await lastMessage(room);
+    if (!message) return;
+    if (news) notifyOf(message, room);
     // "You:" before our own words; the sender's name in a public room only.
     const preview = link.querySelector(".room-preview");
     const mine = message.user.nickname === list.dataset.me;
@@ -94,6 +124,24 @@
     link.dataset.lastId = "0";
   }
 
+  // A new message that mentions us, or in a direct room, while the page is hidden.
+  function notifyOf(message, room) {
+    const direct = room.kind === "direct";
+    if (!shouldNotify({ message, meId, direct, hidden: document.hidden, state: permission() })) return;
+    notify(notificationContent(message, { direct, roomTitle: room.title }), () => {
+      location.assign(messageUrl(room.name, message.id));
+    });
+  }
+
+  // Whether a room has news worth a notification since the last look: more mentions of
+  // us, or more unread in a direct room.
+  function isNews(room) {
+    const before = counts && counts.get(room.name);
+    if (!counts) return false; // the first look only learns where things stand
+    if (!before) return room.mentions > 0 || (room.kind === "direct" && room.unread > 0);
+    return room.mentions > before.mentions || (room.kind === "direct" && room.unread > before.unread);
+  }
+
   // `again`: fetch every preview, even where the last message is the same (it may
   // have been edited).
   function render(rooms, again) {
@@ -101,11 +149,13 @@
     for (const room of rooms) {
       total += room.unread;
       const link = list.querySelector(`a[data-room="${CSS.escape(room.name)}"]`) || newItem(room);
-      renderBadge(link, room.unread);
+      renderBadges(link, room);
       const changed = Number(link.dataset.lastId) !== room.last_message_id;
-      if (room.last_message_id > 0 && (changed || again)) renderPreview(link, room).catch(() => {});
+      const news = changed && isNews(room);
+      if (room.last_message_id > 0 && (changed || again)) renderPreview(link, room, news).catch(() => {});
       else if (room.last_message_id === 0 && changed) clearPreview(link, room);
     }
+    counts = new Map(rooms.map((r) => [r.name, { mentions: r.mentions, unread: r.unread }]));
     document.title = total > 0 ? `(${total}) ${baseTitle}` : baseTitle;
   }
 
@@ -119,8 +169,11 @@
     }
   }
 
-  setInterval(() => { if (!document.hidden) refresh(); }, 3000);
+  // In the background only when there may be something to notify of.
+  setInterval(() => { if (!document.hidden || permission() === "granted") refresh(); }, 3000);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(true); });
   // Coming back with the browser's Back button shows a fresh list at once.
   window.addEventListener("pageshow", (event) => { if (event.persisted) refresh(true); });
-})();
+  setUpOffer(document.getElementById("notify-offer"));
+  refresh();
+}

@@ -24,6 +24,9 @@
   const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
   const dayYearFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
   const shortDayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+  const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+    weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit",
+  });
 
   function localTime(iso) {
     return timeFormat.format(new Date(iso));
@@ -57,23 +60,56 @@
     return shortDayFormat.format(new Date(iso));
   }
 
+  // Times in lists read short; one marked data-local-time (an end, say) reads whole.
   function localizeTimes(root) {
     for (const el of root.querySelectorAll("time[datetime]")) {
       const iso = el.getAttribute("datetime");
-      el.textContent = shortWhen(iso);
+      el.textContent = el.hasAttribute("data-local-time") ? dateTimeFormat.format(new Date(iso)) : shortWhen(iso);
       el.title = new Date(iso).toLocaleString();
     }
+  }
+
+  // A person's avatar: their picture when they have one, else their initials on their
+  // colour. Decorative: their name is always written beside it.
+  function avatarFor(user, className) {
+    let avatar;
+    if (user && user.avatar_url) {
+      avatar = document.createElement("img");
+      avatar.src = user.avatar_url;
+      avatar.alt = "";
+      avatar.loading = "lazy";
+      avatar.decoding = "async";
+    } else {
+      avatar = document.createElement("span");
+      avatar.textContent = initials(user && user.nickname);
+    }
+    avatar.className = className;
+    avatar.dataset.name = (user && user.nickname) || "";
+    avatar.setAttribute("aria-hidden", "true");
+    paintAvatar(avatar);
+    return avatar;
+  }
+
+  // The top bar's "you": a new nickname or picture shows without a reload.
+  function showMe(user) {
+    const me = document.querySelector(".topbar .me");
+    if (!me) return;
+    me.title = "Logged in as " + user.nickname + ": settings";
+    const name = me.querySelector(".me-name");
+    if (name) name.textContent = user.nickname;
+    const old = me.querySelector(".avatar");
+    if (old) old.replaceWith(avatarFor(user, "avatar avatar-sm person"));
   }
 
   // Avatars of people (not rooms) show their initials.
   function paintAvatars(root) {
     for (const el of root.querySelectorAll(".avatar[data-name]")) {
       paintAvatar(el);
-      if (el.classList.contains("person")) el.textContent = initials(el.dataset.name);
+      if (el.classList.contains("person") && el.tagName !== "IMG") el.textContent = initials(el.dataset.name);
     }
   }
 
-  window.ChatUI = { hue, paintAvatar, paintAvatars, initials, localTime, dayKey, dayLabel, shortWhen, localizeTimes };
+  window.ChatUI = { hue, paintAvatar, paintAvatars, avatarFor, showMe, initials, localTime, dayKey, dayLabel, shortWhen, localizeTimes };
 
   document.addEventListener("DOMContentLoaded", () => {
     paintAvatars(document);

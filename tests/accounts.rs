@@ -312,7 +312,7 @@ async fn the_json_session_api() {
 
     let (status, body) = client.api_login(&user.phone, PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"user": {"id": user.id, "nickname": user.nickname}}));
+    assert_eq!(body, json!({"user": {"id": user.id, "nickname": user.nickname, "avatar_url": null}}));
     assert_eq!(client.get_json("/api/me").await.0, StatusCode::OK);
 
     let (status, body) = client.delete("/api/session").await;

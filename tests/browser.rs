@@ -9,6 +9,12 @@ use chatroom_testkit as common;
 mod driver;
 #[path = "browser/lifecycle.rs"]
 mod lifecycle;
+#[path = "browser/moderation.rs"]
+mod moderation;
+#[path = "browser/search.rs"]
+mod search;
+#[path = "browser/settings.rs"]
+mod settings;
 
 use common::*;
 use diesel::connection::SimpleConnection;
@@ -289,8 +295,13 @@ async fn registering_shows_each_field_error_next_to_its_field_then_opens_the_roo
     browser.fill("#password_confirm", PASSWORD).await;
     browser.click("form[action='/register'] button[type=submit]").await;
     browser.wait_for_path("/rooms").await;
-    assert_eq!(browser.text(".me-name").await, "", "the nickname is hidden at phone width");
-    assert_eq!(browser.js("return document.querySelector('.me').title").await, "Logged in as alice");
+    let shown =
+        "const r = document.querySelector('.me-name').getBoundingClientRect(); return r.width > 1 && r.height > 1";
+    assert_eq!(browser.js(shown).await, false, "the nickname is hidden at phone width");
+    let name = "const name = document.querySelector('.me-name');
+        return getComputedStyle(name).display === 'none' ? '' : name.textContent";
+    assert_eq!(browser.js(name).await, "alice", "screen readers still hear whose settings the link opens");
+    assert_eq!(browser.js("return document.querySelector('.me').title").await, "Logged in as alice: settings");
     browser.wait_for_text("#room-list", "#lobby").await;
 }
 
@@ -723,14 +734,18 @@ async fn the_keyboard_alone_logs_in_opens_a_room_and_sends() {
         .unwrap();
     assert_eq!(browser.js(focused).await, "#main", "a skip link comes first");
     let mut order = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..7 {
         browser.keys(&Key::Tab.to_string()).await;
         order.push(browser.js(focused).await.as_str().unwrap().to_owned());
         if order.last().unwrap() == "/rooms/lobby" {
             break;
         }
     }
-    assert_eq!(order, ["/", "/rooms", "Log out", "/rooms/lobby"], "header first, then the room list");
+    assert_eq!(
+        order,
+        ["/", "/rooms", "/search", "/settings", "Log out", "/rooms/lobby"],
+        "header first, then the room list"
+    );
     browser.keys(&Key::Enter.to_string()).await;
     browser.wait_for_path("/rooms/lobby").await;
     browser.wait_for_text("#status", "Online").await;

@@ -44,7 +44,7 @@ async fn a_message_reaches_every_member_and_the_ack_carries_the_client_id() {
     assert_eq!(ack["message"]["client_id"], "alice-1");
     assert_eq!(ack["message"]["text"], "hello all");
     assert_eq!(ack["message"]["room"], "lobby");
-    assert_eq!(ack["message"]["user"], json!({"id": alice.id, "nickname": alice.nickname}));
+    assert_eq!(ack["message"]["user"], json!({"id": alice.id, "nickname": alice.nickname, "avatar_url": null}));
     let sent_at = ack["message"]["sent_at"].as_str().unwrap();
     assert!(sent_at.ends_with('Z') && sent_at.len() == "2026-11-22T14:39:43.123Z".len(), "{sent_at}");
     for ws in [&mut b, &mut c] {
@@ -206,7 +206,7 @@ async fn presence_follows_the_first_and_last_connection_and_typing_reaches_the_o
     let came = a.recv_type("presence").await;
     assert_eq!(
         came,
-        json!({"type": "presence", "room": "lobby", "user": {"id": bob.id, "nickname": bob.nickname}, "online": true})
+        json!({"type": "presence", "room": "lobby", "user": {"id": bob.id, "nickname": bob.nickname, "avatar_url": null}, "online": true})
     );
 
     // A second tab is no news; closing one of two is none either.
@@ -217,7 +217,10 @@ async fn presence_follows_the_first_and_last_connection_and_typing_reaches_the_o
 
     b2.send(json!({"type": "typing", "room": "lobby"})).await;
     let typing = a.recv_type("typing").await;
-    assert_eq!(typing, json!({"type": "typing", "room": "lobby", "user": {"id": bob.id, "nickname": bob.nickname}}));
+    assert_eq!(
+        typing,
+        json!({"type": "typing", "room": "lobby", "user": {"id": bob.id, "nickname": bob.nickname, "avatar_url": null}})
+    );
     b2.expect_no("typing", Duration::from_millis(300)).await;
 
     b2.close().await;

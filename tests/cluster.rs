@@ -34,13 +34,6 @@ fn on(user: &Client, node: &TestServer) -> Client {
     user.clone_session(node)
 }
 
-/// Whether the socket is closed before `wait` runs out (frames before that are skipped).
-async fn closes_within(ws: &mut Ws, wait: Duration) -> bool {
-    let deadline = tokio::time::Instant::now() + wait;
-    while ws.try_recv(deadline.saturating_duration_since(tokio::time::Instant::now())).await.is_some() {}
-    tokio::time::Instant::now() < deadline
-}
-
 async fn stored_ids(client: &Client, room: &str) -> Vec<i64> {
     let mut all = Vec::new();
     let mut after = 0;
@@ -123,8 +116,8 @@ async fn presence_typing_read_markers_and_logout_cross_nodes() {
 
     // Bob logs out on node one: his sockets on nodes two and three close.
     assert_eq!(on(&bob, &nodes[0]).delete("/api/session").await.0, StatusCode::NO_CONTENT);
-    assert!(closes_within(&mut b, Duration::from_secs(5)).await, "node two closed Bob's socket");
-    assert!(closes_within(&mut bob_elsewhere, Duration::from_secs(5)).await, "and node three too");
+    assert!(b.closes_within(Duration::from_secs(5)).await, "node two closed Bob's socket");
+    assert!(bob_elsewhere.closes_within(Duration::from_secs(5)).await, "and node three too");
     let went = a.recv_type("presence").await;
     assert_eq!((went["user"]["id"].as_i64(), went["online"].as_bool()), (Some(bob.id), Some(false)));
 }
@@ -355,4 +348,102 @@ async fn a_role_change_on_one_node_reaches_the_room_on_the_others() {
     let frame = b.recv_type("role").await;
     assert_eq!((frame["room"].as_str(), frame["role"].as_str()), (Some("crew"), Some("moderator")));
     assert_eq!(frame["user"]["id"], bob.id);
+}
+
+#[tokio::test]
+async fn a_ban_or_a_mute_on_one_node_holds_on_the_others_at_once() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let owner = nodes[0].user().await;
+    let (troll, noisy) = (nodes[0].user().await, nodes[0].user().await);
+    assert_eq!(owner.post_json("/api/rooms", &json!({"name": "watch"})).await.0, StatusCode::CREATED);
+    let mut on_b = on(&troll, &nodes[1]).ws(&nodes[1]).await;
+    let mut on_c = on(&troll, &nodes[2]).ws(&nodes[2]).await;
+    on_b.join("watch").await;
+    on_c.join("watch").await;
+    let mut stream = on(&troll, &nodes[2]).sse("rooms=watch", None).await.expect("a stream");
+    let mut loud = on(&noisy, &nodes[1]).ws(&nodes[1]).await;
+    loud.join("watch").await;
+    let mut owner_c = on(&owner, &nodes[2]).ws(&nodes[2]).await;
+    owner_c.join("watch").await;
+
+    // A mute made on node one: the very next send on node two is refused.
+    let mute = json!({"user_id": noisy.id, "minutes": 30});
+    assert_eq!(owner.post_json("/api/rooms/watch/mutes", &mute).await.0, StatusCode::NO_CONTENT);
+    loud.send(json!({"type": "send", "room": "watch", "text": "still talking", "client_id": "n1"})).await;
+    let (mut answer, mut told) = (None, false);
+    while answer.is_none() || !told {
+        let frame = loud.recv().await;
+        match frame["type"].as_str() {
+            Some("error" | "message") => answer = Some(frame),
+            Some("muted") => told = frame["room"] == "watch",
+            _ => {}
+        }
+    }
+    let answer = answer.unwrap();
+    assert_eq!((&answer["code"], &answer["client_id"]), (&json!("forbidden"), &json!("n1")), "{answer}");
+
+    // A ban made on node one takes every connection out on nodes two and three.
+    let ban = json!({"user_id": troll.id, "reason": "trolling"});
+    assert_eq!(owner.post_json("/api/rooms/watch/bans", &ban).await.0, StatusCode::NO_CONTENT);
+    for ws in [&mut on_b, &mut on_c] {
+        assert_eq!(ws.recv_type("removed").await["reason"], "trolling");
+    }
+    assert_eq!(stream.next_event(FRAME_WAIT).await.expect("an event").event.as_deref(), Some("removed"));
+    assert!(stream.ends_within(FRAME_WAIT).await);
+    on_b.send(json!({"type": "join", "room": "watch"})).await;
+    assert_eq!(on_b.error().await["code"], "forbidden");
+    owner_c.say("watch", "the room goes on").await;
+    on_c.expect_no("message", Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_deleted_room_or_a_disabled_account_ends_connections_on_every_node() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let (admin, owner, member) = (nodes[0].user().await, nodes[0].user().await, nodes[0].user().await);
+    assert!(nodes[0].run(&["admin", "grant", &admin.phone]).0.success());
+    assert_eq!(owner.post_json("/api/rooms", &json!({"name": "brief"})).await.0, StatusCode::CREATED);
+    let mut on_b = on(&member, &nodes[1]).ws(&nodes[1]).await;
+    on_b.join("brief").await;
+    on_b.join("lobby").await;
+    assert_eq!(owner.delete("/api/rooms/brief").await.0, StatusCode::NO_CONTENT);
+    assert_eq!(on_b.recv_type("removed").await["cause"], "deleted");
+    // Node two forgot the room: one made again under the same name is a new room there.
+    assert_eq!(owner.post_json("/api/rooms", &json!({"name": "brief"})).await.0, StatusCode::CREATED);
+    assert_eq!(on_b.join("brief").await["messages"], json!([]));
+    on_b.say("brief", "fresh").await;
+
+    let mut on_c = on(&member, &nodes[2]).ws(&nodes[2]).await;
+    on_c.join("lobby").await;
+    assert_eq!(admin.post(&format!("/api/admin/users/{}/disable", member.id)).await.0, StatusCode::NO_CONTENT);
+    assert!(on_b.closes_within(Duration::from_secs(5)).await, "node two closed it");
+    assert!(on_c.closes_within(Duration::from_secs(5)).await, "node three too");
+    assert_eq!(on(&member, &nodes[1]).get_json("/api/me").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_password_change_or_a_new_nickname_on_one_node_reaches_the_others() {
+    let Some((_redis, nodes)) = cluster(&[]) else { return };
+    let (alice, bob) = (nodes[0].user().await, nodes[0].user().await);
+    let laptop = alice.another_login(&nodes[0]).await;
+    let mut laptop_on_b = on(&laptop, &nodes[1]).ws(&nodes[1]).await;
+    laptop_on_b.join("lobby").await;
+    let mut here_on_c = on(&alice, &nodes[2]).ws(&nodes[2]).await;
+    here_on_c.join("lobby").await;
+    let mut b_on_c = on(&bob, &nodes[2]).ws(&nodes[2]).await;
+    b_on_c.join("lobby").await;
+
+    let name = format!("new{}", unique() % 100_000);
+    assert_eq!(alice.patch_json("/api/me", &json!({"nickname": name})).await.0, StatusCode::OK);
+    let frame = b_on_c.recv_type("user").await;
+    assert_eq!(
+        (frame["user"]["id"].as_i64(), frame["user"]["nickname"].as_str()),
+        (Some(alice.id), Some(name.as_str()))
+    );
+    assert_eq!(here_on_c.say("lobby", "renamed").await["user"]["nickname"], name.as_str(), "node three knows");
+
+    let change = json!({"current": PASSWORD, "new": "another good secret"});
+    assert_eq!(alice.post_json("/api/me/password", &change).await.0, StatusCode::NO_CONTENT);
+    assert!(laptop_on_b.closes_within(Duration::from_secs(5)).await, "the laptop's socket on node two closed");
+    here_on_c.say("lobby", "this login stays").await;
+    assert_eq!(on(&laptop, &nodes[2]).get_json("/api/me").await.0, StatusCode::UNAUTHORIZED);
 }

@@ -21,7 +21,7 @@ async fn the_room_object_names_its_kind_owner_topic_and_the_callers_role() {
     let room = &created["room"];
     assert_eq!(room["kind"], "public");
     assert_eq!(room["topic"], "");
-    assert_eq!(room["owner"], json!({"id": alice.id, "nickname": alice.nickname}));
+    assert_eq!(room["owner"], json!({"id": alice.id, "nickname": alice.nickname, "avatar_url": null}));
     assert_eq!(room["role"], "owner");
 
     let (_, list) = bob.get_json("/api/rooms").await;
@@ -148,7 +148,7 @@ async fn the_owner_makes_moderators_who_delete_any_message() {
     let frame = c.recv_type("role").await;
     assert_eq!(
         frame,
-        json!({"type": "role", "room": "club", "user": {"id": bob.id, "nickname": bob.nickname}, "role": "moderator"})
+        json!({"type": "role", "room": "club", "user": {"id": bob.id, "nickname": bob.nickname, "avatar_url": null}, "role": "moderator"})
     );
     assert_eq!(b.recv_type("role").await, frame);
     let (_, list) = bob.get_json("/api/rooms").await;
@@ -195,7 +195,10 @@ async fn the_member_list_shows_roles_and_who_is_online() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         list,
-        json!({"members": [{"id": alice.id, "nickname": alice.nickname, "role": "owner", "online": false}]})
+        json!({"members": [{
+            "id": alice.id, "nickname": alice.nickname, "avatar_url": null, "role": "owner", "online": false,
+            "muted_until": null
+        }]})
     );
     assert_eq!(carol.get_json("/api/rooms/den/members").await.0, StatusCode::NOT_FOUND, "a private room's outsider");
 

@@ -69,11 +69,34 @@ pub enum ClusterEvent {
         node: String,
         login_id: String,
     },
-    /// A frame for everyone in a room (a role change).
+    /// A frame for everyone in a room (a role change, a topic), or for one user there.
     RoomFrame {
         node: String,
         room_id: RoomId,
         text: String,
+        #[serde(default)]
+        only_user: Option<UserId>,
+    },
+    /// Connections taken out of a room: one user's (a ban) or everyone's (a deleted room).
+    Removed {
+        node: String,
+        room_id: RoomId,
+        user_id: Option<UserId>,
+        text: String,
+        forget: bool,
+    },
+    /// A disabled or deleted account, or a password change: close its connections
+    /// (all, or all but one login's).
+    EndUser {
+        node: String,
+        user_id: UserId,
+        #[serde(default)]
+        except_login: Option<String>,
+    },
+    /// A user's nickname or avatar changed.
+    UserChanged {
+        node: String,
+        user: PublicUser,
     },
     /// Not sent by nodes: the subscription was (re)established and events may have
     /// been missed meanwhile.
@@ -89,7 +112,10 @@ impl ClusterEvent {
             | ClusterEvent::Typing { node, .. }
             | ClusterEvent::Read { node, .. }
             | ClusterEvent::EndLogin { node, .. }
-            | ClusterEvent::RoomFrame { node, .. } => Some(node),
+            | ClusterEvent::RoomFrame { node, .. }
+            | ClusterEvent::Removed { node, .. }
+            | ClusterEvent::EndUser { node, .. }
+            | ClusterEvent::UserChanged { node, .. } => Some(node),
             ClusterEvent::Resubscribed => None,
         }
     }
@@ -352,6 +378,20 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// A user as the room's presence hash keeps them: their user object as JSON.
+fn presence_value(user: &PublicUser) -> String {
+    serde_json::to_string(user).expect("users serialize")
+}
+
+/// The user of a presence entry; an entry written by an older node is the bare nickname.
+fn presence_user(id: UserId, value: &str) -> Option<PublicUser> {
+    match serde_json::from_str::<PublicUser>(value) {
+        Ok(user) if user.id == id => Some(user),
+        Ok(_) => None,
+        Err(_) => Some(PublicUser { id, nickname: value.to_owned(), avatar_url: None }),
+    }
+}
+
 impl RedisBroker {
     fn expiry(&self) -> i64 {
         now_ms() + self.presence_ttl.as_millis() as i64
@@ -367,7 +407,7 @@ impl RedisBroker {
             .arg(self.expiry())
             .arg(now_ms())
             .arg(user.id.0)
-            .arg(&user.nickname)
+            .arg(presence_value(user))
             .arg(self.presence_ttl.as_millis() as i64 * 4)
             .invoke_async(&mut conn)
             .await?;
@@ -402,7 +442,7 @@ impl RedisBroker {
                 .ignore()
                 .pexpire(user_key(*room_id, user.id), keep)
                 .ignore()
-                .hset(room_key(*room_id), user.id.0, &user.nickname)
+                .hset(room_key(*room_id), user.id.0, presence_value(user))
                 .ignore()
                 .pexpire(room_key(*room_id), keep)
                 .ignore();
@@ -419,10 +459,7 @@ impl RedisBroker {
             .arg(format!("chatroom:presence:{room_id}:"))
             .invoke_async(&mut conn)
             .await?;
-        Ok(flat
-            .chunks(2)
-            .filter_map(|pair| Some(PublicUser { id: pair.first()?.parse().ok()?, nickname: pair.get(1)?.clone() }))
-            .collect())
+        Ok(flat.chunks(2).filter_map(|pair| presence_user(pair.first()?.parse().ok()?, pair.get(1)?)).collect())
     }
 
     /// How often claims are renewed: well within their time-to-live.
@@ -438,7 +475,7 @@ mod tests {
     #[test]
     fn every_event_reads_back_as_it_was_published() {
         let message = RawValue::from_string(r#"{"id":7,"text":"hé 👋"}"#.to_owned()).unwrap();
-        let user = PublicUser { id: UserId(3), nickname: "alice".into() };
+        let user = PublicUser { id: UserId(3), nickname: "alice".into(), avatar_url: None };
         let events = [
             ClusterEvent::Message {
                 node: "a".into(),
@@ -460,7 +497,12 @@ mod tests {
             ClusterEvent::Typing { node: "a".into(), room_id: RoomId(1), room: "lobby".into(), user },
             ClusterEvent::Read { node: "a".into(), user_id: UserId(3), room: "lobby".into(), message_id: MessageId(7) },
             ClusterEvent::EndLogin { node: "a".into(), login_id: "x".into() },
-            ClusterEvent::RoomFrame { node: "a".into(), room_id: RoomId(1), text: r#"{"type":"role"}"#.into() },
+            ClusterEvent::RoomFrame {
+                node: "a".into(),
+                room_id: RoomId(1),
+                text: r#"{"type":"role"}"#.into(),
+                only_user: None,
+            },
         ];
         for event in &events {
             let wire = serde_json::to_string(event).unwrap();

@@ -167,6 +167,9 @@ pub fn to_frame<T: Serialize>(value: &T) -> ByteString {
 pub struct Frame {
     pub text: ByteString,
     pub message: Option<MessageFrame>,
+    /// Event streams get this frame too, as `event: <name>` with the frame as `data`
+    /// (and no `id`: it is no position to resume from).
+    pub stream_event: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -198,7 +201,12 @@ impl MessageEvent {
 
 impl Frame {
     pub fn plain(text: ByteString) -> Frame {
-        Frame { text, message: None }
+        Frame { text, message: None, stream_event: None }
+    }
+
+    /// A frame that event streams also get, as `event: <name>`.
+    pub fn for_streams_too(name: &'static str, text: ByteString) -> Frame {
+        Frame { text, message: None, stream_event: Some(name) }
     }
 
     /// `{"type":"message","message":{…}}`, built around the message object's JSON.
@@ -239,7 +247,7 @@ impl Frame {
                 format!(r#"{{"type":"update","room":{room},"message":{json}}}"#)
             }
         };
-        Frame { text: text.into(), message: Some(MessageFrame { id, seq, room_id, json, kind }) }
+        Frame { text: text.into(), message: Some(MessageFrame { id, seq, room_id, json, kind }), stream_event: None }
     }
 
     /// The position of the message state this frame carries.
@@ -251,9 +259,11 @@ impl Frame {
 pub fn joined_frame(
     room: &str,
     members: &[PublicUser],
+    online_count: usize,
     messages: &[Message],
     updates: &[Message],
     limited: bool,
+    muted_until: Option<&chrono::NaiveDateTime>,
 ) -> ByteString {
     // The message objects are written by hand around their own JSON, so that a long
     // history is serialized in one pass without intermediate values.
@@ -262,12 +272,19 @@ pub fn joined_frame(
     out.push_str(&serde_json::to_string(room).expect("strings serialize"));
     out.push_str(r#","members":"#);
     out.push_str(&serde_json::to_string(members).expect("users serialize"));
+    out.push_str(r#","online_count":"#);
+    out.push_str(&online_count.to_string());
     out.push_str(r#","messages":"#);
     push_messages(&mut out, messages, room);
     out.push_str(r#","updates":"#);
     push_messages(&mut out, updates, room);
     if limited {
         out.push_str(r#","limited":true"#);
+    }
+    if let Some(until) = muted_until {
+        out.push_str(r#","muted_until":""#);
+        out.push_str(&crate::models::rfc3339(until));
+        out.push('"');
     }
     out.push('}');
     out.into()
@@ -323,6 +340,77 @@ pub fn read_frame(room: &str, message_id: MessageId) -> ByteString {
         message_id: MessageId,
     }
     to_frame(&Read { r#type: "read", room, message_id })
+}
+
+/// `{"type":"room","room":{…}}`: the room changed (its topic). The room object without
+/// what is the recipient's own (`role`, `unread`), which this one frame cannot know.
+pub fn room_frame(room: &crate::models::room::RoomSummary) -> ByteString {
+    #[derive(Serialize)]
+    struct Shared<'a> {
+        name: &'a str,
+        kind: crate::models::room::ShownKind,
+        title: &'a str,
+        topic: &'a str,
+        owner: &'a Option<PublicUser>,
+        last_message_id: MessageId,
+    }
+    #[derive(Serialize)]
+    struct RoomChanged<'a> {
+        r#type: &'static str,
+        room: Shared<'a>,
+    }
+    let shared = Shared {
+        name: &room.name,
+        kind: room.kind,
+        title: &room.title,
+        topic: &room.topic,
+        owner: &room.owner,
+        last_message_id: room.last_message_id,
+    };
+    to_frame(&RoomChanged { r#type: "room", room: shared })
+}
+
+/// `{"type":"user","user":{…}}`: someone present changed their nickname or avatar.
+pub fn user_frame(user: &PublicUser) -> ByteString {
+    #[derive(Serialize)]
+    struct UserFrame<'a> {
+        r#type: &'static str,
+        user: &'a PublicUser,
+    }
+    to_frame(&UserFrame { r#type: "user", user })
+}
+
+/// Why a connection was taken out of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovedCause {
+    Banned,
+    Deleted,
+}
+
+/// `{"type":"removed","room","reason","cause"}`: this connection is no longer in the
+/// room (`reason` null when the moderator gave none).
+pub fn removed_frame(room: &str, reason: Option<&str>, cause: RemovedCause) -> ByteString {
+    #[derive(Serialize)]
+    struct Removed<'a> {
+        r#type: &'static str,
+        room: &'a str,
+        reason: Option<&'a str>,
+        cause: RemovedCause,
+    }
+    to_frame(&Removed { r#type: "removed", room, reason, cause })
+}
+
+/// `{"type":"muted","room","until"}`: the user may not write in the room until then
+/// (`null`: the mute was lifted).
+pub fn muted_frame(room: &str, until: Option<&chrono::NaiveDateTime>) -> ByteString {
+    #[derive(Serialize)]
+    struct Muted<'a> {
+        r#type: &'static str,
+        room: &'a str,
+        until: Option<String>,
+    }
+    to_frame(&Muted { r#type: "muted", room, until: until.map(crate::models::rfc3339) })
 }
 
 #[cfg(test)]

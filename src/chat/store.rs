@@ -9,6 +9,7 @@ use actix::prelude::*;
 
 use crate::db::{Db, DbConn, DbError};
 use crate::models::message::{Message, Stored, Write};
+use crate::search_indexer::SearchIndexer;
 
 /// Most messages in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -52,9 +53,10 @@ impl<T: Send + 'static> StoreWriter<T> {
     /// distinct emoji a message may carry.
     pub fn start(db: Db, max_reactions: usize, done: Recipient<StoredBatch<T>>) -> Self {
         let (queue, pending) = mpsc::channel::<PendingSend<T>>();
+        let indexer = SearchIndexer::start(db.clone());
         std::thread::Builder::new()
             .name("chatroom-writer".into())
-            .spawn(move || run(Writer { db, conn: None, max_reactions }, pending, done))
+            .spawn(move || run(Writer { db, conn: None, max_reactions }, pending, done, indexer))
             .expect("the writer thread starts");
         StoreWriter { queue }
     }
@@ -68,6 +70,7 @@ fn run<T: Send + 'static>(
     mut writer: Writer,
     pending: mpsc::Receiver<PendingSend<T>>,
     done: Recipient<StoredBatch<T>>,
+    indexer: Option<SearchIndexer>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last_batch = 0;
@@ -103,6 +106,10 @@ fn run<T: Send + 'static>(
             outcomes.extend(live.into_iter().zip(stored).map(|(p, s)| (p.waiter, s)));
         }
         done.do_send(StoredBatch { outcomes });
+        // MySQL: the search index follows what was just committed, off this thread.
+        if let Some(indexer) = &indexer {
+            indexer.wake();
+        }
     }
 }
 

@@ -110,6 +110,32 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
     })
 }
 
+/// A JSON body that may be left out entirely (every field has a default): an empty
+/// body is `None`, anything else must be JSON like any other body.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for OptionalJson<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        if has_empty_body(req) {
+            return Box::pin(std::future::ready(Ok(OptionalJson(None))));
+        }
+        // Read as a value first: serde would also take a struct from a JSON array.
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = json.await?.into_inner();
+            if !value.is_object() {
+                return Err(AppError::BadRequest("the body must be a JSON object".into()).into());
+            }
+            let body =
+                serde_json::from_value(value).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))?;
+            Ok(OptionalJson(Some(body)))
+        })
+    }
+}
+
 /// No body at all: no `Content-Length` (and no chunked body), or a length of 0.
 fn has_empty_body(req: &HttpRequest) -> bool {
     let headers = req.headers();
@@ -311,7 +337,7 @@ pub struct ReadRequest {
 
 /// An integer, also when written as a number with a zero fraction (`12.0`): JSON does
 /// not tell the two apart, and JSON Schema counts both as integers.
-fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     let number = serde_json::Number::deserialize(deserializer)?;
     if let Some(n) = number.as_i64() {
         return Ok(n);
@@ -322,7 +348,9 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64
     }
 }
 
-fn optional_whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     struct Whole(#[serde(deserialize_with = "whole_number")] i64);
     Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))

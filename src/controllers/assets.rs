@@ -16,6 +16,11 @@ const ASSETS: &[Asset] = &[
     Asset { name: "icon.svg", content_type: "image/svg+xml", body: include_str!("../../static/icon.svg") },
     Asset { name: "ui.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../../static/ui.js") },
     Asset {
+        name: "settings.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/settings.js"),
+    },
+    Asset {
         name: "rooms.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/rooms.js"),
@@ -84,6 +89,62 @@ const ASSETS: &[Asset] = &[
         name: "chat-message-menu.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/chat-message-menu.js"),
+    },
+    // Moderation: what we are in the room (a role, a mute, being removed), the room
+    // menu with its people list, the JSON calls behind it, and its words and rules
+    // (pure, tested in tests/js/).
+    Asset {
+        name: "chat-standing.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-standing.js"),
+    },
+    Asset {
+        name: "chat-room-menu.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-room-menu.js"),
+    },
+    Asset {
+        name: "chat-room-members.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-room-members.js"),
+    },
+    Asset {
+        name: "chat-room-api.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-room-api.js"),
+    },
+    Asset {
+        name: "chat-room-format.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-room-format.js"),
+    },
+    // Search and mentions: the search page's script and its words and highlighting
+    // (pure, tested in tests/js/), the mentions' rules (pure, tested) and the composer's
+    // @ suggestions, and the browser notifications shared by the chat and room list.
+    Asset {
+        name: "search.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/search.js"),
+    },
+    Asset {
+        name: "search-format.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/search-format.js"),
+    },
+    Asset {
+        name: "chat-mentions.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-mentions.js"),
+    },
+    Asset {
+        name: "chat-mention-picker.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/chat-mention-picker.js"),
+    },
+    Asset {
+        name: "notifications.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/notifications.js"),
     },
 ];
 

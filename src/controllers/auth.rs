@@ -23,15 +23,49 @@ fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
-fn current_user(req: &HttpRequest) -> Option<CurrentUser> {
-    use actix_web::FromRequest;
-    CurrentUser::extract(req).into_inner().ok()
+/// Whether the request carries a logged-in session (the account is not looked at).
+fn logged_in(req: &HttpRequest) -> bool {
+    CurrentUser::session_login(&req.get_session()).is_some()
+}
+
+/// Where to go after logging in or registering: `next` when it is a path on this site
+/// (never another site: `//host` and `/\\host` are refused), else the room list.
+pub fn after_login(next: Option<&str>) -> String {
+    let safe = next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.starts_with("/\\")
+            && n.len() <= 256
+            && !n.chars().any(|c| c.is_control() || c == '\\')
+    });
+    safe.unwrap_or("/rooms").to_owned()
+}
+
+/// Percent-encodes a value for a query string.
+pub fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `?next=` on the login and registration pages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    pub next: Option<String>,
+    /// Set after an account was deleted, to say so.
+    pub deleted: Option<String>,
 }
 
 pub async fn home(req: HttpRequest) -> HttpResponse {
-    match current_user(&req) {
-        Some(_) => see_other("/rooms"),
-        None => see_other("/login"),
+    if logged_in(&req) {
+        see_other("/rooms")
+    } else {
+        see_other("/login")
     }
 }
 
@@ -45,6 +79,7 @@ pub struct RegisterForm {
     pub nickname: String,
     pub password: String,
     pub password_confirm: String,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +88,7 @@ pub struct LoginForm {
     pub csrf_token: Option<String>,
     pub phone: String,
     pub password: String,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +104,7 @@ fn register_page(
     errors: &BTreeMap<&str, &str>,
 ) -> PageResult {
     let mut context = page_context(session, None, "Sign up")?;
+    insert_next(&mut context, form.next.as_deref());
     context.insert("phone", form.phone.trim());
     context.insert("nickname", form.nickname.trim());
     if !errors.is_empty() {
@@ -76,8 +113,28 @@ fn register_page(
     Ok(views::page(status, "register.html", &context)?)
 }
 
-fn login_page(session: &Session, status: StatusCode, phone: &str, error: Option<&str>) -> PageResult {
+/// A `next` worth keeping goes into the page (the form sends it back; the links carry it).
+fn insert_next(context: &mut tera::Context, next: Option<&str>) {
+    if let Some(next) = next.filter(|n| after_login(Some(n)) == *n) {
+        context.insert("next", next);
+        context.insert("next_query", &format!("?next={}", encode_query(next)));
+    }
+}
+
+/// What the login page says above its form: an error, or news.
+#[derive(Default)]
+struct Notice<'a> {
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+fn login_page(session: &Session, status: StatusCode, phone: &str, next: Option<&str>, said: Notice<'_>) -> PageResult {
     let mut context = page_context(session, None, "Log in")?;
+    insert_next(&mut context, next);
+    if let Some(notice) = said.notice {
+        context.insert("notice", notice);
+    }
+    let error = said.error;
     context.insert("phone", phone.trim());
     if let Some(error) = error {
         context.insert("error", error);
@@ -85,8 +142,9 @@ fn login_page(session: &Session, status: StatusCode, phone: &str, error: Option<
     Ok(views::page(status, "login.html", &context)?)
 }
 
-pub async fn register_form(session: Session) -> PageResult {
-    register_page(&session, StatusCode::OK, &RegisterForm::default(), &BTreeMap::new())
+pub async fn register_form(session: Session, query: web::Query<NextQuery>) -> PageResult {
+    let form = RegisterForm { next: query.into_inner().next, ..RegisterForm::default() };
+    register_page(&session, StatusCode::OK, &form, &BTreeMap::new())
 }
 
 pub async fn register(
@@ -127,7 +185,7 @@ pub async fn register(
         Ok(user) => {
             auth::log_in(&session, &user.public())?;
             tracing::info!(user_id = %user.id, "registered");
-            Ok(see_other("/rooms"))
+            Ok(see_other(&after_login(form.next.as_deref())))
         }
         Err(taken) => {
             let errors = match taken {
@@ -139,8 +197,9 @@ pub async fn register(
     }
 }
 
-pub async fn login_form(session: Session) -> PageResult {
-    login_page(&session, StatusCode::OK, "", None)
+pub async fn login_form(session: Session, query: web::Query<NextQuery>) -> PageResult {
+    let notice = query.deleted.is_some().then_some("Your account is deleted. Thank you for having been here.");
+    login_page(&session, StatusCode::OK, "", query.next.as_deref(), Notice { error: None, notice })
 }
 
 pub async fn login(
@@ -153,14 +212,20 @@ pub async fn login(
     match authenticate(&state, &req, &form.phone, &form.password).await {
         Ok(user) => {
             auth::log_in(&session, &user)?;
-            Ok(see_other("/rooms"))
+            Ok(see_other(&after_login(form.next.as_deref())))
         }
-        Err(AppError::BadCredentials) => {
-            login_page(&session, StatusCode::UNAUTHORIZED, &form.phone, Some("Wrong phone number or password."))
-        }
+        Err(AppError::BadCredentials) => login_page(
+            &session,
+            StatusCode::UNAUTHORIZED,
+            &form.phone,
+            form.next.as_deref(),
+            Notice { error: Some("Wrong phone number or password."), notice: None },
+        ),
         Err(AppError::RateLimited { retry_after_secs }) => {
             let message = format!("Too many failed attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60));
-            let mut response = login_page(&session, StatusCode::TOO_MANY_REQUESTS, &form.phone, Some(&message))?;
+            let next = form.next.as_deref();
+            let said = Notice { error: Some(&message), notice: None };
+            let mut response = login_page(&session, StatusCode::TOO_MANY_REQUESTS, &form.phone, next, said)?;
             response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
             Ok(response)
         }
@@ -170,9 +235,24 @@ pub async fn login(
 
 pub async fn logout(req: HttpRequest, form: Option<web::Form<CsrfForm>>) -> PageResult {
     let session = req.get_session();
-    if current_user(&req).is_some() {
+    if logged_in(&req) {
         auth::verify_csrf(&session, form.as_ref().and_then(|f| f.csrf_token.as_deref()))?;
         end_session(&req, &session);
     }
     Ok(see_other("/login"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_goes_to_this_site_only() {
+        assert_eq!(after_login(Some("/invite/abc")), "/invite/abc");
+        assert_eq!(after_login(None), "/rooms");
+        for elsewhere in ["https://evil.example", "//evil.example", "/\\evil.example", "invite", "/a\nb", ""] {
+            assert_eq!(after_login(Some(elsewhere)), "/rooms", "{elsewhere:?}");
+        }
+        assert_eq!(encode_query("/invite/a-b_c"), "%2Finvite%2Fa-b_c");
+    }
 }

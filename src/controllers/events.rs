@@ -147,12 +147,19 @@ impl Stream for EventStream {
                 Poll::Ready(Some(batch)) => {
                     self.gauge.written();
                     let mut out = Vec::new();
-                    for message in batch.iter().filter_map(|f| f.message.as_ref()) {
-                        // The event id is the position of the state carried: the cursor.
-                        let head = format!("id: {}\nevent: {}\ndata: ", message.seq, message.kind.name());
-                        out.extend_from_slice(head.as_bytes());
-                        out.extend_from_slice(message.json.as_bytes());
-                        out.extend_from_slice(b"\n\n");
+                    for frame in batch.iter() {
+                        if let Some(message) = &frame.message {
+                            // The event id is the position of the state carried: the cursor.
+                            let head = format!("id: {}\nevent: {}\ndata: ", message.seq, message.kind.name());
+                            out.extend_from_slice(head.as_bytes());
+                            out.extend_from_slice(message.json.as_bytes());
+                            out.extend_from_slice(b"\n\n");
+                        } else if let Some(name) = frame.stream_event {
+                            // No id: it is no position, and must not move the cursor.
+                            out.extend_from_slice(format!("event: {name}\ndata: ").as_bytes());
+                            out.extend_from_slice(frame.text.as_bytes());
+                            out.extend_from_slice(b"\n\n");
+                        }
                     }
                     if !out.is_empty() {
                         self.ready.push_back(Bytes::from(out));

@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
-use crate::chat::protocol::to_frame;
-use crate::chat::room::{OnlineIn, RoomFrame};
+use crate::chat::room::OnlineIn;
 use crate::errors::{AppError, ErrorBody};
 use crate::ids::UserId;
+use crate::models::moderation::Sanctions;
+use crate::models::rfc3339;
 use crate::models::room::{Role, RoomMember};
-use crate::models::user::{PublicUser, User};
-use crate::services::rooms;
+use crate::services::{moderation, rooms};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,44 +43,19 @@ pub async fn set_role(
     body: web::Json<RoleRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (name, target) = path.into_inner();
-    let room = rooms::room_for(&state, &name, &user).await?;
+    // The room first: an outsider of a private room learns nothing from the body.
+    rooms::room_for(&state, &name, &user).await?;
     let role = match body.role.as_str() {
         "moderator" => Role::Moderator,
         "member" => Role::Member,
         _ => return Err(AppError::Invalid("role must be moderator or member".into())),
     };
-    let no_member = || AppError::NotFound("there is no such member of this room".into());
-    let target = UserId(target.parse::<i64>().map_err(|_| no_member())?);
-    let (room_id, caller) = (room.id, user.id);
-    let (changed, member) = state
-        .db
-        .run(move |c| {
-            if RoomMember::role(c, room_id, caller)? != Some(Role::Owner) {
-                return Ok(Err(AppError::Forbidden("only the room's owner gives roles".into())));
-            }
-            match RoomMember::role(c, room_id, target)? {
-                None => return Ok(Err(no_member())),
-                Some(Role::Owner) => return Ok(Err(AppError::Forbidden("the owner's role does not change".into()))),
-                Some(_) => {}
-            }
-            let changed = RoomMember::set_role(c, room_id, target, role)?;
-            Ok(Ok((changed, User::find(c, target)?.map(|u| u.public()))))
-        })
-        .await??;
-    if let (true, Some(member)) = (changed, member) {
-        let text = to_frame(&RoleFrame { r#type: "role", room: &room.name, user: &member, role });
-        state.hub.do_send(RoomFrame { room_id, text });
-    }
+    let target = target
+        .parse::<i64>()
+        .map(UserId)
+        .map_err(|_| AppError::NotFound("there is no such member of this room".into()))?;
+    moderation::set_role(&state, &user, &name, target, role).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// `{"type":"role","room","user","role"}`: a member's new role, to everyone in the room.
-#[derive(Serialize)]
-struct RoleFrame<'a> {
-    r#type: &'static str,
-    room: &'a str,
-    user: &'a PublicUser,
-    role: Role,
 }
 
 /// Most members in one page.
@@ -98,8 +73,14 @@ pub struct MembersQuery {
 pub struct MemberView {
     id: UserId,
     nickname: String,
+    /// Where their picture is; null without one.
+    #[schema(value_type = Option<String>)]
+    avatar_url: Option<String>,
     role: Role,
     online: bool,
+    /// Muted in the room until then; null when not.
+    #[schema(value_type = Option<String>)]
+    muted_until: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -130,11 +111,24 @@ pub async fn list_members(
     };
     let room = rooms::room_for(&state, &name, &user).await?;
     let room_id = room.id;
-    let members = state.db.run(move |c| RoomMember::list(c, room_id, after, MEMBERS_PAGE)).await?;
+    let (members, mutes) = state
+        .db
+        .run(move |c| {
+            let members = RoomMember::list(c, room_id, after, MEMBERS_PAGE)?;
+            Ok((members, Sanctions::mutes_in(c, room_id, crate::models::now())?))
+        })
+        .await?;
     let online = state.hub.send(OnlineIn { room_id }).await.map_err(|_| AppError::Unavailable)?;
     let members = members
         .into_iter()
-        .map(|(id, nickname, role)| MemberView { id, nickname, role, online: online.contains(&id) })
+        .map(|(user, role)| MemberView {
+            online: online.contains(&user.id),
+            muted_until: mutes.get(&user.id).map(rfc3339),
+            id: user.id,
+            nickname: user.nickname,
+            avatar_url: user.avatar_url,
+            role,
+        })
         .collect();
     Ok(HttpResponse::Ok().json(MemberList { members }))
 }

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::api::MessageEnvelope;
 use crate::auth::CurrentUser;
+use crate::chat::protocol::FrameError;
 use crate::chat::room::{ChangeMessage, PostedMessage};
 use crate::codes::ErrorCode;
 use crate::errors::{AppError, ErrorBody};
@@ -39,11 +40,11 @@ fn no_such_message() -> AppError {
 }
 
 /// The room actor's refusal as an HTTP error.
-pub(super) fn refusal(code: ErrorCode) -> AppError {
-    match code {
-        ErrorCode::NotFound => no_such_message(),
-        ErrorCode::Forbidden => AppError::Forbidden("only its author may change this message".into()),
-        ErrorCode::BadRequest => AppError::Invalid("this message has as many different reactions as it may".into()),
+pub(super) fn refusal(error: FrameError) -> AppError {
+    match error.code {
+        ErrorCode::NotFound => AppError::NotFound(error.message),
+        ErrorCode::Forbidden => AppError::Forbidden(error.message),
+        ErrorCode::BadRequest => AppError::Invalid(error.message),
         _ => AppError::Unavailable,
     }
 }

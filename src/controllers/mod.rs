@@ -1,14 +1,21 @@
 //! Request handlers: they parse, call models or actors, and render a view or JSON.
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod directory;
 pub mod events;
 pub mod health;
+pub mod invites;
 pub mod members;
 pub mod messages;
+pub mod moderation;
 pub mod openapi;
 pub mod rooms;
+pub mod search;
+pub mod settings;
 pub mod ws;
 
 use actix_session::Session;

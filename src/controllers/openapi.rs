@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, events, members, messages};
+use super::{account, admin, api, directory, events, invites, members, messages, moderation, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,12 @@ use super::{api, events, members, messages};
         api::create_session,
         api::delete_session,
         api::me,
+        account::change_nickname,
+        account::change_password,
+        account::put_avatar,
+        account::delete_avatar,
+        account::delete_account,
+        account::export,
         api::list_rooms,
         api::create_room,
         api::list_messages,
@@ -33,15 +39,36 @@ use super::{api, events, members, messages};
         messages::message_edits,
         members::list_members,
         members::set_role,
+        moderation::get_room,
+        moderation::set_topic,
+        moderation::delete_room,
+        moderation::mute,
+        moderation::unmute,
+        moderation::list_mutes,
+        moderation::ban,
+        moderation::unban,
+        moderation::list_bans,
+        moderation::log,
+        invites::create,
+        invites::list,
+        invites::accept,
+        invites::revoke,
+        admin::disable,
+        admin::enable,
         api::mark_read,
         api::open_direct,
         events::stream,
+        search::search,
+        directory::directory,
     ),
     modifiers(&SessionCookie),
     tags(
         (name = "session", description = "logging in and out"),
-        (name = "rooms", description = "public and direct rooms"),
-        (name = "messages", description = "history, sending, replies, edits, deletes, reactions, read markers, the event stream"),
+        (name = "account", description = "your nickname, password, avatar, deleting your account, your data"),
+        (name = "rooms", description = "public, private and direct rooms"),
+        (name = "moderation", description = "topics, invites, mutes, bans and the moderation log"),
+        (name = "admin", description = "what server administrators may do"),
+        (name = "messages", description = "history, search, sending, replies, edits, deletes, reactions, read markers, the event stream"),
     )
 )]
 pub struct ApiDoc;

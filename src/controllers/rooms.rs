@@ -11,11 +11,11 @@ use crate::errors::AppError;
 use crate::ids::MessageId;
 use crate::models::message::Message;
 use crate::models::room::{Room, RoomMember, RoomSummary};
-use crate::models::user::User;
-use crate::services::rooms::{create_room, describe, open_direct, room_for};
+use crate::permissions::{self, Action};
+use crate::services::rooms::{authorize, create_room, describe, open_direct, title_for};
 use crate::state::AppState;
 use crate::views;
-use crate::views::PageError;
+use crate::views::{sentence, PageError};
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -41,16 +41,6 @@ enum Refused<'a> {
     Direct { nickname: &'a str, error: &'a str },
 }
 
-/// An error message as a sentence under a field: capitalized, with a full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut text: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
-    if !text.ends_with(['.', '?', '!']) {
-        text.push('.');
-    }
-    text
-}
-
 async fn rooms_page(
     state: &AppState,
     session: &Session,
@@ -73,7 +63,7 @@ async fn rooms_page(
         .into_iter()
         .map(|summary| {
             let preview = latest.iter().find(|m| m.id == summary.last_message_id).map(|m| Preview {
-                nickname: m.nickname.clone(),
+                nickname: m.author.nickname.clone(),
                 text: m.body.chars().take(120).collect(),
                 sent_at: crate::models::rfc3339(&m.created_at),
             });
@@ -162,24 +152,19 @@ pub async fn show(
     PageUser(user): PageUser,
     name: web::Path<String>,
 ) -> PageResult {
-    let room = room_for(&state, &name, &user).await?;
-    let title = if room.is_direct() {
-        let (room_id, user_id) = (room.id, user.id);
-        let partner = state
-            .db
-            .run(move |c| {
-                let ids = Room::member_ids(c, room_id)?;
-                let other = ids.into_iter().find(|id| *id != user_id).unwrap_or(user_id);
-                User::find(c, other)
-            })
-            .await?;
-        partner.map_or_else(|| room.name.clone(), |u| u.nickname)
-    } else {
-        room.name.clone()
-    };
+    let (room, standing) = authorize(&state, &name, &user, Action::Read).await?;
+    let title = title_for(&state, &room, &user).await?;
     let (room_id, user_id) = (room.id, user.id);
     let last_read = state.db.run(move |c| RoomMember::last_read(c, room_id, user_id)).await?;
     let mut context = page_context(&session, Some(&user), &title)?;
+    // What the page offers: the room menu to those who moderate, roles to the owner.
+    let now = crate::models::now();
+    let facts = room.facts();
+    let may = |action| permissions::may(facts, &standing, action, now).is_ok();
+    context.insert("moderates", &may(Action::Moderate));
+    context.insert("gives_roles", &may(Action::GiveRoles));
+    context.insert("deletes_room", &may(Action::DeleteRoom));
+    context.insert("muted_until", &standing.muted_at(now).map(|t| crate::models::rfc3339(&t)).unwrap_or_default());
     context.insert("room", &describe(&state, room, title.clone(), &user).await?);
     context.insert("last_read", &last_read);
     context.insert("max_text_chars", &state.config.limits.max_text_chars);

@@ -42,16 +42,9 @@ pub fn check_origin(state: &AppState, req: &HttpRequest) -> Result<(), AppError>
     let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(()) };
     let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
     let allowed = if state.config.allowed_origins.is_empty() {
-        let host = if state.config.trust_forwarded_for {
-            Some(req.connection_info().host().to_owned())
-        } else {
-            req.headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-                .or_else(|| req.uri().authority().map(|a| a.to_string()))
-        };
-        host.is_some_and(|host| origin == format!("https://{host}") || origin == format!("http://{host}"))
+        state
+            .own_host(req)
+            .is_some_and(|host| origin == format!("https://{host}") || origin == format!("http://{host}"))
     } else {
         state.config.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin)
     };

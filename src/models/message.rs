@@ -24,7 +24,9 @@ pub struct Message {
     pub seq: MessageId,
     pub room_id: RoomId,
     pub user_id: UserId,
-    pub nickname: String,
+    /// The author as shown now: the current nickname and avatar ("Deleted user" once
+    /// the account is deleted).
+    pub author: PublicUser,
     pub body: String,
     pub client_id: String,
     pub created_at: NaiveDateTime,
@@ -32,6 +34,8 @@ pub struct Message {
     pub edited_at: Option<NaiveDateTime>,
     pub deleted: bool,
     pub reactions: Vec<Reaction>,
+    /// Who the text names as `@nickname` (members of the room), in order.
+    pub mentions: Vec<UserId>,
 }
 
 /// One emoji on a message and who reacted with it, in the order they did.
@@ -46,7 +50,7 @@ pub(super) type MessageRow = (
     MessageId,
     RoomId,
     UserId,
-    String,
+    (String, Option<String>, Option<NaiveDateTime>),
     String,
     String,
     NaiveDateTime,
@@ -57,13 +61,25 @@ pub(super) type MessageRow = (
 
 impl From<MessageRow> for Message {
     fn from(row: MessageRow) -> Self {
-        let (id, seq, room_id, user_id, nickname, body, client_id, created_at, reply_to, edited_at, deleted) = row;
+        let (
+            id,
+            seq,
+            room_id,
+            user_id,
+            (nickname, avatar, gone),
+            body,
+            client_id,
+            created_at,
+            reply_to,
+            edited_at,
+            deleted,
+        ) = row;
         Message {
             id,
             seq,
             room_id,
             user_id,
-            nickname,
+            author: PublicUser::shown(user_id, &nickname, avatar.as_deref(), gone.is_some()),
             body,
             client_id,
             created_at,
@@ -71,6 +87,7 @@ impl From<MessageRow> for Message {
             edited_at,
             deleted,
             reactions: Vec::new(),
+            mentions: Vec::new(),
         }
     }
 }
@@ -89,6 +106,7 @@ pub struct MessageView<'a> {
     pub edited_at: Option<String>,
     pub deleted: bool,
     pub reactions: &'a [Reaction],
+    pub mentions: &'a [UserId],
 }
 
 impl Message {
@@ -97,7 +115,7 @@ impl Message {
             id: self.id,
             seq: self.seq,
             room,
-            user: PublicUser { id: self.user_id, nickname: self.nickname.clone() },
+            user: self.author.clone(),
             text: &self.body,
             client_id: &self.client_id,
             sent_at: super::rfc3339(&self.created_at),
@@ -105,6 +123,7 @@ impl Message {
             edited_at: self.edited_at.as_ref().map(super::rfc3339),
             deleted: self.deleted,
             reactions: &self.reactions,
+            mentions: &self.mentions,
         }
     }
 
@@ -129,7 +148,7 @@ macro_rules! message_columns {
             messages::seq,
             messages::room_id,
             messages::user_id,
-            users::nickname,
+            (users::nickname, users::avatar, users::deleted_at),
             messages::body,
             messages::client_id,
             messages::created_at,
@@ -170,11 +189,15 @@ impl Missed {
 }
 
 impl Message {
-    /// Fills in the reactions of `messages`, in one query.
-    pub fn attach_reactions(conn: &mut DbConn, messages: &mut [Message]) -> DbResult<()> {
+    /// Fills in the reactions and mentions of `messages`, in one query each.
+    pub fn attach_details(conn: &mut DbConn, messages: &mut [Message]) -> DbResult<()> {
         let ids: Vec<MessageId> = messages.iter().filter(|m| !m.deleted).map(|m| m.id).collect();
         if ids.is_empty() {
             return Ok(());
+        }
+        let mut mentions = super::mentions::Mentions::of(conn, &ids)?;
+        for message in messages.iter_mut() {
+            message.mentions = mentions.remove(&message.id).unwrap_or_default();
         }
         let rows: Vec<(MessageId, String, UserId)> = db_run!(conn, |c| reactions::table
             .filter(reactions::message_id.eq_any(&ids))
@@ -197,7 +220,7 @@ impl Message {
 
     fn loaded(conn: &mut DbConn, rows: Vec<MessageRow>) -> DbResult<Vec<Message>> {
         let mut messages: Vec<Message> = rows.into_iter().map(Message::from).collect();
-        Message::attach_reactions(conn, &mut messages)?;
+        Message::attach_details(conn, &mut messages)?;
         Ok(messages)
     }
 
@@ -272,6 +295,42 @@ impl Message {
             .filter(messages::seq.gt(after))
             .order(messages::seq.asc())
             .limit(limit as i64)
+            .select((message_columns!(), rooms::name))
+            .load::<(MessageRow, String)>(c))?;
+        let (rows, names): (Vec<MessageRow>, Vec<String>) = rows.into_iter().unzip();
+        Ok(Message::loaded(conn, rows)?.into_iter().zip(names).collect())
+    }
+
+    /// A user's own messages after `after`, by id, with their rooms' names (an export).
+    pub fn written_by(
+        conn: &mut DbConn,
+        user_id: UserId,
+        after: MessageId,
+        limit: usize,
+    ) -> DbResult<Vec<(Message, String)>> {
+        let rows: Vec<(MessageRow, String)> = db_run!(conn, |c| messages::table
+            .inner_join(users::table)
+            .inner_join(rooms::table)
+            .filter(messages::user_id.eq(user_id))
+            .filter(messages::id.gt(after))
+            .order(messages::id.asc())
+            .limit(limit as i64)
+            .select((message_columns!(), rooms::name))
+            .load::<(MessageRow, String)>(c))?;
+        let (rows, names): (Vec<MessageRow>, Vec<String>) = rows.into_iter().unzip();
+        Ok(Message::loaded(conn, rows)?.into_iter().zip(names).collect())
+    }
+
+    /// Messages by id in their current state, with their rooms' names, in no
+    /// particular order (search results).
+    pub fn with_room_names(conn: &mut DbConn, ids: &[MessageId]) -> DbResult<Vec<(Message, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(MessageRow, String)> = db_run!(conn, |c| messages::table
+            .inner_join(users::table)
+            .inner_join(rooms::table)
+            .filter(messages::id.eq_any(ids))
             .select((message_columns!(), rooms::name))
             .load::<(MessageRow, String)>(c))?;
         let (rows, names): (Vec<MessageRow>, Vec<String>) = rows.into_iter().unzip();

@@ -5,13 +5,24 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::mentions::Mentions;
 use super::message::{message_columns, Message, MessageRow};
 use super::message_writes::{Chain, Change, ChangeKind, Refused, Stored};
-use super::room_member::{Role, RoomMember};
-use super::schema::{message_edits, messages, reactions, users};
+use super::moderation::{self, ActionKind, InForce, ModerationLog, NewAction};
+use super::room::Room;
+use super::schema::{message_edits, messages, reactions, rooms, users};
+use super::search::SearchIndex;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
 use crate::ids::MessageId;
+use crate::permissions::{self, Action};
+
+/// Whether the author of a change may delete other people's messages in its room.
+fn may_delete_any(conn: &mut DbConn, change: &Change, now: NaiveDateTime) -> DbResult<bool> {
+    let room: Room = db_run!(conn, |c| rooms::table.find(change.room_id).select(Room::as_select()).first(c))?;
+    let standing = moderation::standing(conn, change.room_id, change.user_id, now)?;
+    Ok(permissions::may(room.facts(), &standing, Action::DeleteAny, now).is_ok())
+}
 
 /// The message a change is about, in its current state, read under the lock.
 fn current(conn: &mut DbConn, change: &Change) -> DbResult<Option<Message>> {
@@ -23,20 +34,28 @@ fn current(conn: &mut DbConn, change: &Change) -> DbResult<Option<Message>> {
         .first(c)
         .optional())?;
     let mut found: Vec<Message> = row.into_iter().map(Message::from).collect();
-    Message::attach_reactions(conn, &mut found)?;
+    Message::attach_details(conn, &mut found)?;
     Ok(found.pop())
 }
 
-/// Applies one change under the rules: the author edits, the author deletes (owners
-/// and moderators come with roles), anyone in the room reacts; a deleted message takes
-/// no edit or reaction; a change that changes nothing is `Unchanged`.
+/// Applies one change under the rules: the author edits, the author or a moderator
+/// deletes, anyone in the room reacts, nobody muted or banned there edits or reacts; a
+/// deleted message takes no edit or reaction; a change that changes nothing is
+/// `Unchanged`.
 pub(super) fn apply_change(
     conn: &mut DbConn,
     change: &Change,
     now: NaiveDateTime,
     max_reactions: usize,
+    in_force: InForce,
     chain: &mut Chain,
 ) -> DbResult<Stored> {
+    // A ban stops every change; a mute stops edits and reactions, not deleting one's own.
+    match (&change.kind, in_force.refuses_writing()) {
+        (_, Some(Refused::Banned)) => return Ok(Stored::Refused(Refused::Banned)),
+        (ChangeKind::Edit { .. } | ChangeKind::React { .. }, Some(refused)) => return Ok(Stored::Refused(refused)),
+        _ => {}
+    }
     let Some(message) = current(conn, change)? else { return Ok(Stored::Refused(Refused::NotFound)) };
     let id = message.id;
     match &change.kind {
@@ -61,21 +80,32 @@ pub(super) fn apply_change(
             db_run!(conn, |c| diesel::update(messages::table.find(id))
                 .set((messages::body.eq(text), messages::edited_at.eq(Some(now)), messages::seq.eq(seq)))
                 .execute(c))?;
-            let message = Message { body: text.clone(), edited_at: Some(now), seq, ..message };
+            // The old words leave the index and the old mentions their counts.
+            SearchIndex::edited(conn, id, change.room_id, text)?;
+            Mentions::clear(conn, &[id])?;
+            let mentions = Mentions::resolve(conn, &[(change.room_id, text.as_str())])?.pop().unwrap_or_default();
+            Mentions::record(conn, &[(id, change.room_id, mentions.clone())])?;
+            let message = Message { body: text.clone(), edited_at: Some(now), seq, mentions, ..message };
             Ok(Stored::Changed { message, prev })
         }
         ChangeKind::Delete => {
             if message.deleted {
                 return Ok(Stored::Unchanged(message));
             }
-            // The author, or the room's owner or a moderator.
-            if message.user_id != change.user_id
-                && !matches!(
-                    RoomMember::role(conn, change.room_id, change.user_id)?,
-                    Some(Role::Owner | Role::Moderator)
-                )
-            {
-                return Ok(Stored::Refused(Refused::Forbidden));
+            // The author, or whoever moderates the room (logged as such).
+            if message.user_id != change.user_id {
+                if !may_delete_any(conn, change, now)? {
+                    return Ok(Stored::Refused(Refused::Forbidden));
+                }
+                let entry = NewAction {
+                    room_id: change.room_id,
+                    action: ActionKind::DeleteMessage,
+                    actor: change.user_id,
+                    target: Some(message.user_id),
+                    reason: None,
+                    detail: Some(id.to_string()),
+                };
+                ModerationLog::record(conn, entry, now)?;
             }
             db_run!(conn, |c| diesel::delete(message_edits::table.filter(message_edits::message_id.eq(id)))
                 .execute(c))?;
@@ -89,9 +119,18 @@ pub(super) fn apply_change(
                     messages::seq.eq(seq),
                 ))
                 .execute(c))?;
+            SearchIndex::deleted(conn, id)?;
+            Mentions::clear(conn, &[id])?;
             chain.rooms_with_deletes.insert(change.room_id);
-            let message =
-                Message { deleted: true, body: String::new(), reply_to: None, reactions: Vec::new(), seq, ..message };
+            let message = Message {
+                deleted: true,
+                body: String::new(),
+                reply_to: None,
+                reactions: Vec::new(),
+                mentions: Vec::new(),
+                seq,
+                ..message
+            };
             Ok(Stored::Changed { message, prev })
         }
         ChangeKind::React { emoji, on } => {
@@ -127,7 +166,7 @@ pub(super) fn apply_change(
             let (seq, prev) = chain.advance();
             db_run!(conn, |c| diesel::update(messages::table.find(id)).set(messages::seq.eq(seq)).execute(c))?;
             let mut message = Message { seq, ..message };
-            Message::attach_reactions(conn, std::slice::from_mut(&mut message))?;
+            Message::attach_details(conn, std::slice::from_mut(&mut message))?;
             Ok(Stored::Changed { message, prev })
         }
     }

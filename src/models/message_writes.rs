@@ -8,9 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::mentions::Mentions;
 use super::message::{message_columns, Message, MessageRow};
 use super::message_changes::apply_change;
+use super::moderation::{InForce, Sanctions};
 use super::schema::{message_sequence, messages, rooms, users};
+use super::search::SearchIndex;
+use super::user::PublicUser;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
 use crate::ids::{MessageId, RoomId, UserId};
@@ -20,7 +24,8 @@ use crate::ids::{MessageId, RoomId, UserId};
 pub struct NewMessage {
     pub room_id: RoomId,
     pub user_id: UserId,
-    pub nickname: String,
+    /// The author as their message shows them.
+    pub author: PublicUser,
     pub body: String,
     pub client_id: String,
     pub reply_to: Option<MessageId>,
@@ -55,6 +60,27 @@ pub enum Write {
     Change(Change),
 }
 
+impl Write {
+    /// Who writes in which room.
+    fn writer(&self) -> (RoomId, UserId) {
+        match self {
+            Write::Send(m) => (m.room_id, m.user_id),
+            Write::Change(c) => (c.room_id, c.user_id),
+        }
+    }
+}
+
+impl InForce {
+    /// What a ban or a mute refuses of sends, edits and reactions.
+    pub(super) fn refuses_writing(&self) -> Option<Refused> {
+        if self.banned {
+            Some(Refused::Banned)
+        } else {
+            self.muted_until.map(Refused::Muted)
+        }
+    }
+}
+
 /// What one write of a batch came to.
 #[derive(Debug, Clone)]
 pub enum Stored {
@@ -79,6 +105,10 @@ pub enum Refused {
     Forbidden,
     /// A new emoji on a message that has the most distinct emoji allowed already.
     TooManyReactions,
+    /// The writer is banned from the room.
+    Banned,
+    /// The writer is muted in the room until then.
+    Muted(NaiveDateTime),
 }
 
 /// The commit order within one transaction: the positions given out, and what the
@@ -120,6 +150,10 @@ impl Message {
                     | message_sequence::table.find(1).select(message_sequence::last_message_id).for_update().first(c)
             )?;
             let mut chain = Chain { top, start: top, room_tops: BTreeMap::new(), rooms_with_deletes: BTreeSet::new() };
+            // Mutes and bans decide here, under the lock, so that one made on any node
+            // holds from its commit on: one query for the whole batch.
+            let writers: Vec<(RoomId, UserId)> = batch.iter().map(Write::writer).collect();
+            let sanctions = Sanctions::in_force_on(conn, &writers, now)?;
             let mut outcomes = Vec::with_capacity(batch.len());
             let mut rest = batch;
             while let Some(first) = rest.first() {
@@ -133,11 +167,12 @@ impl Message {
                                 Write::Change(_) => None,
                             })
                             .collect();
-                        outcomes.extend(store_sends(conn, &sends, now, &mut chain)?);
+                        outcomes.extend(store_sends(conn, &sends, now, &sanctions, &mut chain)?);
                         rest = &rest[run..];
                     }
                     Write::Change(change) => {
-                        outcomes.push(apply_change(conn, change, now, max_reactions, &mut chain)?);
+                        let in_force = sanctions.get(&(change.room_id, change.user_id)).copied().unwrap_or_default();
+                        outcomes.push(apply_change(conn, change, now, max_reactions, in_force, &mut chain)?);
                         rest = &rest[1..];
                     }
                 }
@@ -154,6 +189,7 @@ fn store_sends(
     conn: &mut DbConn,
     sends: &[&NewMessage],
     now: NaiveDateTime,
+    sanctions: &HashMap<(RoomId, UserId), InForce>,
     chain: &mut Chain,
 ) -> DbResult<Vec<Stored>> {
     let replies_ok = reply_targets(conn, sends)?;
@@ -165,6 +201,10 @@ fn store_sends(
             continue;
         }
         first_of_key.insert((m.user_id, m.client_id.as_str()), index);
+        if let Some(refused) = sanctions.get(&(m.room_id, m.user_id)).and_then(|s| s.refuses_writing()) {
+            outcomes[index] = Some(Stored::Refused(refused));
+            continue;
+        }
         if m.reply_to.is_some_and(|target| !replies_ok.contains(&(target, m.room_id))) {
             outcomes[index] = Some(Stored::Refused(Refused::NotFound));
             continue;
@@ -174,6 +214,7 @@ fn store_sends(
         fresh.push((index, MessageRowInsert::new(id, m, now)));
     }
     let inserted = insert_fresh(conn, &fresh, chain.top)?;
+    let mut named = index_new(conn, sends, &fresh, &inserted)?;
     let mut repeated_keys = Vec::new();
     for (index, row) in &fresh {
         if !inserted.contains(&row.id) {
@@ -190,7 +231,7 @@ fn store_sends(
             seq: row.id,
             room_id: m.room_id,
             user_id: m.user_id,
-            nickname: m.nickname.clone(),
+            author: m.author.clone(),
             body: m.body.clone(),
             client_id: m.client_id.clone(),
             created_at: now,
@@ -198,6 +239,7 @@ fn store_sends(
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            mentions: named.remove(&row.id).unwrap_or_default(),
         };
         outcomes[*index] = Some(Stored::New { message, prev });
     }
@@ -223,6 +265,28 @@ fn store_sends(
         resolved.push(outcome);
     }
     Ok(resolved)
+}
+
+/// Puts the messages just inserted into the search index and records who they
+/// mention; who each mentions, by id.
+fn index_new(
+    conn: &mut DbConn,
+    sends: &[&NewMessage],
+    fresh: &[(usize, MessageRowInsert)],
+    inserted: &HashSet<MessageId>,
+) -> DbResult<HashMap<MessageId, Vec<UserId>>> {
+    let stored: Vec<(MessageId, RoomId, &str)> = fresh
+        .iter()
+        .filter(|(_, row)| inserted.contains(&row.id))
+        .map(|(index, row)| (row.id, row.room_id, sends[*index].body.as_str()))
+        .collect();
+    SearchIndex::stored(conn, &stored)?;
+    let texts: Vec<(RoomId, &str)> = stored.iter().map(|(_, room, text)| (*room, *text)).collect();
+    let named = Mentions::resolve(conn, &texts)?;
+    let found: Vec<(MessageId, RoomId, Vec<UserId>)> =
+        stored.iter().zip(named).map(|((id, room, _), users)| (*id, *room, users)).collect();
+    Mentions::record(conn, &found)?;
+    Ok(found.into_iter().filter(|(_, _, users)| !users.is_empty()).map(|(id, _, users)| (id, users)).collect())
 }
 
 /// The (message, room) pairs among the sends' `reply_to` that may be replied to: in
@@ -287,7 +351,7 @@ fn existing_by_key(conn: &mut DbConn, keys: &[(UserId, &str)]) -> DbResult<HashM
         .select(message_columns!())
         .load::<MessageRow>(c))?;
     let mut found: Vec<Message> = rows.into_iter().map(Message::from).collect();
-    Message::attach_reactions(conn, &mut found)?;
+    Message::attach_details(conn, &mut found)?;
     Ok(found.into_iter().map(|m| ((m.user_id, m.client_id.clone()), m)).collect())
 }
 

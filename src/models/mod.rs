@@ -1,11 +1,18 @@
 //! The data model: one struct per table with its queries next to it.
 
+pub mod avatar;
+pub mod counts;
+pub mod invite;
+pub mod mentions;
 pub mod message;
 mod message_changes;
 mod message_writes;
+pub mod moderation;
 pub mod room;
 pub mod room_member;
 pub mod schema;
+pub mod search;
+pub mod search_terms;
 pub mod session;
 pub mod user;
 pub mod validate;
@@ -20,6 +27,18 @@ pub fn now() -> NaiveDateTime {
 /// RFC 3339 UTC with milliseconds, the protocol's time format.
 pub fn rfc3339(time: &NaiveDateTime) -> String {
     DateTime::<Utc>::from_naive_utc_and_offset(*time, Utc).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A time in the protocol's format, for `#[serde(serialize_with)]`.
+pub fn serialize_time<S: serde::Serializer>(time: &NaiveDateTime, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(&rfc3339(time))
+}
+
+pub fn serialize_optional_time<S: serde::Serializer>(time: &Option<NaiveDateTime>, out: S) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => out.serialize_str(&rfc3339(time)),
+        None => out.serialize_none(),
+    }
 }
 
 #[cfg(feature = "mysql")]

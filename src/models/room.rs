@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
@@ -7,11 +9,13 @@ use diesel::serialize::{self, ToSql};
 use diesel::sql_types::Text;
 use serde::Serialize;
 
+use super::counts::Counts;
 use super::schema::{room_members, rooms, users};
 use super::user::PublicUser;
 use crate::db::{DbConn, DbError, DbResult};
 use crate::db_run;
 use crate::ids::{MessageId, RoomId, UserId};
+use crate::permissions::{self, Action, Denied, Standing};
 
 /// What kind of room: stored as its name (`public`, `direct`) in `rooms.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, AsExpression, FromSqlRow, utoipa::ToSchema)]
@@ -92,7 +96,13 @@ pub struct RoomSummary {
     pub owner: Option<PublicUser>,
     /// The caller's role, when a member.
     pub role: Option<Role>,
+    /// Others' messages after the caller's read marker, up to `COUNT_CAP`.
     pub unread: i64,
+    /// More than `unread` are unread.
+    pub unread_capped: bool,
+    /// Messages after the read marker that mention the caller, up to `COUNT_CAP`.
+    pub mentions: i64,
+    pub mentions_capped: bool,
     pub last_message_id: MessageId,
 }
 
@@ -117,6 +127,10 @@ impl Room {
     pub fn find_by_name(conn: &mut DbConn, name: &str) -> DbResult<Option<Room>> {
         db_run!(conn, |c| rooms::table.filter(rooms::name.eq(name)).select(Room::as_select()).first(c).optional())
             .map_err(Into::into)
+    }
+
+    pub fn by_id(conn: &mut DbConn, id: RoomId) -> DbResult<Option<Room>> {
+        db_run!(conn, |c| rooms::table.find(id).select(Room::as_select()).first(c).optional()).map_err(Into::into)
     }
 
     /// Creates a public or private room owned by its creator, who is its first member
@@ -169,6 +183,24 @@ impl Room {
             ))) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Sets the topic; whether it changed.
+    pub fn set_topic(conn: &mut DbConn, room_id: RoomId, topic: &str) -> DbResult<bool> {
+        let changed = db_run!(conn, |c| diesel::update(rooms::table.find(room_id).filter(rooms::topic.ne(topic)))
+            .set(rooms::topic.eq(topic))
+            .execute(c))?;
+        Ok(changed > 0)
+    }
+
+    /// Deletes a room with everything in it: messages, memberships, invites, mutes,
+    /// bans and its moderation log go with it (the foreign keys cascade).
+    pub fn delete(conn: &mut DbConn, room_id: RoomId) -> DbResult<()> {
+        conn.write_transaction(|conn| {
+            super::search::SearchIndex::remove_room(conn, room_id)?;
+            db_run!(conn, |c| diesel::delete(rooms::table.find(room_id)).execute(c))?;
+            Ok(())
+        })
     }
 
     pub fn last_message_id(conn: &mut DbConn, room_id: RoomId) -> DbResult<MessageId> {
@@ -256,8 +288,8 @@ impl Room {
         }
     }
 
-    /// Every public room, and the user's private and direct rooms, each as the user
-    /// sees it (unread count, role).
+    /// Every public room (but those the user is banned from), and the user's private
+    /// and direct rooms, each as the user sees it (unread count, role).
     pub fn list_for(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<RoomSummary>> {
         let public: Vec<Room> = db_run!(conn, |c| rooms::table
             .filter(rooms::kind.eq(RoomKind::Public))
@@ -273,6 +305,9 @@ impl Room {
             .order(rooms::id.asc())
             .select(Room::as_select())
             .load(c))?;
+        // A room someone is banned from is not theirs to see listed.
+        let banned = super::moderation::Sanctions::banned_rooms(conn, user_id, super::now())?;
+        let public: Vec<Room> = public.into_iter().filter(|r| !banned.contains(&r.id)).collect();
         let (private, direct): (Vec<Room>, Vec<Room>) = own.into_iter().partition(|r| r.private);
         let direct_ids: Vec<RoomId> = direct.iter().map(|r| r.id).collect();
         // The other member of each direct room, for its title.
@@ -292,13 +327,60 @@ impl Room {
                 (room, title)
             })
             .collect();
-        let unread = RoomMember::unread_counts(conn, user_id)?;
-        Room::summaries(conn, user_id, titled, &unread)
+        let counts = Counts::for_user(conn, user_id, None)?;
+        Room::summaries(conn, user_id, titled, &counts)
+    }
+
+    /// A page of the public room directory, by name: rooms whose name contains `q`
+    /// (every one without), after the name `after`, at most `limit`, and whether more
+    /// follow. Rooms the user is banned from are left out, as in their room list.
+    pub fn directory(
+        conn: &mut DbConn,
+        user_id: UserId,
+        q: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> DbResult<(Vec<RoomSummary>, bool)> {
+        // LIKE's wildcards in `q` are literal characters here.
+        let escaped: String = q
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| if matches!(c, '!' | '%' | '_') { vec!['!', c] } else { vec![c] })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let banned = super::moderation::Sanctions::banned_rooms(conn, user_id, super::now())?;
+        let mut found: Vec<Room> = db_run!(conn, |c| {
+            let mut query = rooms::table
+                .filter(rooms::kind.eq(RoomKind::Public))
+                .filter(rooms::private.eq(false))
+                .filter(rooms::id.ne_all(&banned))
+                .order(rooms::name.asc())
+                .limit(limit as i64 + 1)
+                .select(Room::as_select())
+                .into_boxed();
+            if !q.is_empty() {
+                query = query.filter(rooms::name.like(pattern.clone()).escape('!'));
+            }
+            if let Some(after) = after {
+                query = query.filter(rooms::name.gt(after.to_owned()));
+            }
+            query.load(c)
+        })?;
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let ids: Vec<RoomId> = found.iter().map(|r| r.id).collect();
+        let counts = Counts::for_user(conn, user_id, Some(&ids))?;
+        let titled = found.into_iter().map(|r| {
+            let title = r.name.clone();
+            (r, title)
+        });
+        Ok((Room::summaries(conn, user_id, titled.collect(), &counts)?, more))
     }
 
     /// One room as this user sees it, under `title`.
     pub fn describe(conn: &mut DbConn, room: Room, title: String, user_id: UserId) -> DbResult<RoomSummary> {
-        let mut summaries = Room::summaries(conn, user_id, vec![(room, title)], &[])?;
+        let counts = Counts::for_user(conn, user_id, Some(&[room.id]))?;
+        let mut summaries = Room::summaries(conn, user_id, vec![(room, title)], &counts)?;
         Ok(summaries.pop().expect("one room in, one out"))
     }
 
@@ -307,7 +389,7 @@ impl Room {
         conn: &mut DbConn,
         user_id: UserId,
         rooms: Vec<(Room, String)>,
-        unread: &[(RoomId, i64)],
+        counts: &HashMap<RoomId, Counts>,
     ) -> DbResult<Vec<RoomSummary>> {
         let ids: Vec<RoomId> = rooms.iter().map(|(r, _)| r.id).collect();
         let roles: Vec<(RoomId, Role)> = db_run!(conn, |c| room_members::table
@@ -317,18 +399,12 @@ impl Room {
             .load(c))?;
         let owner_ids: Vec<UserId> =
             rooms.iter().filter(|(r, _)| !r.is_direct()).filter_map(|(r, _)| r.created_by).collect();
-        let owners: Vec<(UserId, String)> = db_run!(conn, |c| users::table
-            .filter(users::id.eq_any(&owner_ids))
-            .select((users::id, users::nickname))
-            .load(c))?;
+        let owners = super::user::User::shown_many(conn, &owner_ids)?;
         Ok(rooms
             .into_iter()
             .map(|(room, title)| {
                 let owner = match (room.is_direct(), room.created_by) {
-                    (false, Some(id)) => owners
-                        .iter()
-                        .find(|(owner, _)| *owner == id)
-                        .map(|(id, nickname)| PublicUser { id: *id, nickname: nickname.clone() }),
+                    (false, Some(id)) => owners.get(&id).cloned(),
                     _ => None,
                 };
                 RoomSummary {
@@ -337,7 +413,10 @@ impl Room {
                     topic: room.topic,
                     owner,
                     role: roles.iter().find(|(id, _)| *id == room.id).map(|(_, role)| *role),
-                    unread: unread.iter().find(|(id, _)| *id == room.id).map_or(0, |(_, n)| *n),
+                    unread: counts.get(&room.id).map_or(0, |c| c.unread),
+                    unread_capped: counts.get(&room.id).is_some_and(|c| c.unread_capped),
+                    mentions: counts.get(&room.id).map_or(0, |c| c.mentions),
+                    mentions_capped: counts.get(&room.id).is_some_and(|c| c.mentions_capped),
                     last_message_id: room.last_message_id,
                     name: room.name,
                 }
@@ -346,24 +425,20 @@ impl Room {
     }
 }
 
-/// Why a user may not use a room.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// No such room, or a private or direct room the user is not in: outsiders cannot
-    /// tell them apart, so that room names reveal nothing about who talks to whom.
-    NoSuchRoom,
-}
-
 impl Room {
-    /// The room by name if this user may read and post in it: every public room, and
-    /// the private and direct rooms the user is a member of. To anyone else those are
-    /// rooms that do not exist.
-    pub fn open_for(conn: &mut DbConn, name: &str, user_id: UserId) -> DbResult<Result<Room, Refusal>> {
-        let Some(room) = Room::find_by_name(conn, name)? else { return Ok(Err(Refusal::NoSuchRoom)) };
-        if room.members_only() && !RoomMember::is_member(conn, room.id, user_id)? {
-            return Ok(Err(Refusal::NoSuchRoom));
-        }
-        Ok(Ok(room))
+    /// The room by name and what this user is in it, if the rules let them do `action`
+    /// there (`crate::permissions::may`); else why not. To an outsider, a private or
+    /// direct room is a room that does not exist.
+    pub fn open_for(
+        conn: &mut DbConn,
+        name: &str,
+        user_id: UserId,
+        action: Action,
+    ) -> DbResult<Result<(Room, Standing), Denied>> {
+        let Some(room) = Room::find_by_name(conn, name)? else { return Ok(Err(Denied::Missing)) };
+        let now = super::now();
+        let standing = super::moderation::standing(conn, room.id, user_id, now)?;
+        Ok(permissions::may(room.facts(), &standing, action, now).map(|()| (room, standing)))
     }
 }
 

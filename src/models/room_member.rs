@@ -1,62 +1,15 @@
 //! Memberships: who is in which room, their read marker, and unread counts.
 
-use diesel::backend::Backend;
-use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::expression::AsExpression;
 use diesel::prelude::*;
-use diesel::serialize::{self, ToSql};
-use diesel::sql_types::Text;
-use serde::Serialize;
 
 use super::room::Room;
 use super::schema::room_members;
+use super::user::PublicUser;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
 use crate::ids::{MessageId, RoomId, UserId};
 
-/// A member's role in a room: stored as its name in `room_members.role`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, AsExpression, FromSqlRow, utoipa::ToSchema)]
-#[diesel(sql_type = Text)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Created the room.
-    Owner,
-    Moderator,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Moderator => "moderator",
-            Role::Member => "member",
-        }
-    }
-}
-
-impl<DB: Backend> FromSql<Text, DB> for Role
-where
-    String: FromSql<Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        match String::from_sql(bytes)?.as_str() {
-            "owner" => Ok(Role::Owner),
-            "moderator" => Ok(Role::Moderator),
-            "member" => Ok(Role::Member),
-            other => Err(format!("unknown role {other:?}").into()),
-        }
-    }
-}
-
-impl<DB: Backend> ToSql<Text, DB> for Role
-where
-    str: ToSql<Text, DB>,
-{
-    fn to_sql<'b>(&'b self, out: &mut serialize::Output<'b, '_, DB>) -> serialize::Result {
-        self.as_str().to_sql(out)
-    }
-}
+pub use crate::permissions::Role;
 
 pub struct RoomMember;
 
@@ -92,22 +45,23 @@ impl RoomMember {
     }
 
     /// A page of a room's members by user id, after `after`, with their roles.
-    pub fn list(
-        conn: &mut DbConn,
-        room_id: RoomId,
-        after: UserId,
-        limit: usize,
-    ) -> DbResult<Vec<(UserId, String, Role)>> {
+    pub fn list(conn: &mut DbConn, room_id: RoomId, after: UserId, limit: usize) -> DbResult<Vec<(PublicUser, Role)>> {
         use super::schema::users;
-        db_run!(conn, |c| room_members::table
+        type Row = (UserId, String, Option<String>, Option<chrono::NaiveDateTime>, Role);
+        let rows: Vec<Row> = db_run!(conn, |c| room_members::table
             .inner_join(users::table.on(users::id.eq(room_members::user_id)))
             .filter(room_members::room_id.eq(room_id))
             .filter(room_members::user_id.gt(after))
             .order(room_members::user_id.asc())
             .limit(limit as i64)
-            .select((users::id, users::nickname, room_members::role))
-            .load(c))
-        .map_err(Into::into)
+            .select((users::id, users::nickname, users::avatar, users::deleted_at, room_members::role))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, nickname, avatar, gone, role)| {
+                (PublicUser::shown(id, &nickname, avatar.as_deref(), gone.is_some()), role)
+            })
+            .collect())
     }
 
     /// Sets a member's role; the owner's never changes. Whether it changed.
@@ -122,6 +76,15 @@ impl RoomMember {
         .set(room_members::role.eq(role))
         .execute(c))?;
         Ok(changed > 0)
+    }
+
+    /// Ends a membership (a ban).
+    pub fn remove(conn: &mut DbConn, room_id: RoomId, user_id: UserId) -> DbResult<()> {
+        db_run!(conn, |c| diesel::delete(
+            room_members::table.filter(room_members::room_id.eq(room_id)).filter(room_members::user_id.eq(user_id))
+        )
+        .execute(c))?;
+        Ok(())
     }
 
     pub fn is_member(conn: &mut DbConn, room_id: RoomId, user_id: UserId) -> DbResult<bool> {
@@ -164,23 +127,5 @@ impl RoomMember {
         .set(room_members::last_read_message_id.eq(marker))
         .execute(c))?;
         Ok((moved > 0).then_some(marker))
-    }
-
-    /// Unread messages per room for one user: others' messages after the read marker,
-    /// counted on the (room_id, id) index from the marker on.
-    pub fn unread_counts(conn: &mut DbConn, user_id: UserId) -> DbResult<Vec<(RoomId, i64)>> {
-        use super::schema::messages;
-        db_run!(conn, |c| messages::table
-            .inner_join(
-                room_members::table
-                    .on(room_members::room_id.eq(messages::room_id).and(room_members::user_id.eq(user_id))),
-            )
-            .filter(messages::id.gt(room_members::last_read_message_id))
-            .filter(messages::user_id.ne(user_id))
-            .filter(messages::deleted.eq(false))
-            .group_by(messages::room_id)
-            .select((messages::room_id, diesel::dsl::count_star()))
-            .load(c))
-        .map_err(Into::into)
     }
 }

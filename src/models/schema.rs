@@ -8,6 +8,10 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         nickname_skeleton -> Nullable<Text>,
+        is_admin -> Bool,
+        disabled_at -> Nullable<Timestamp>,
+        avatar -> Nullable<Text>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -73,6 +77,72 @@ diesel::table! {
         id -> Text,
         state -> Text,
         expires_at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        login_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    room_sanctions (room_id, user_id, kind) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        until -> Nullable<Timestamp>,
+        reason -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_invites (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        code_hash -> Text,
+        nonce -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        uses_left -> Integer,
+    }
+}
+
+diesel::table! {
+    moderation_actions (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        action -> Text,
+        actor_id -> BigInt,
+        target_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    avatars (user_id) {
+        user_id -> BigInt,
+        version -> Text,
+        content_type -> Text,
+        data -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    message_mentions (message_id, user_id) {
+        message_id -> BigInt,
+        user_id -> BigInt,
+        room_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    search_backfill (id) {
+        id -> Integer,
+        done_id -> BigInt,
+        through_id -> BigInt,
     }
 }
 
@@ -82,6 +152,7 @@ diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
 diesel::joinable!(message_edits -> messages (message_id));
 diesel::joinable!(reactions -> messages (message_id));
+diesel::joinable!(message_mentions -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -91,7 +162,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     message_sequence,
     message_edits,
-    reactions
+    reactions,
+    room_sanctions,
+    room_invites,
+    moderation_actions,
+    avatars,
+    message_mentions,
+    search_backfill
 );
 
 diesel::table! {

@@ -7,8 +7,16 @@ use diesel::prelude::*;
 use super::schema::sessions;
 use crate::db::{DbConn, DbResult};
 use crate::db_run;
+use crate::ids::UserId;
 
 pub struct SessionRecord;
+
+/// Whose session it is: the user, and which of their logins.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub user_id: UserId,
+    pub login_id: String,
+}
 
 impl SessionRecord {
     /// The stored state of a live session.
@@ -22,9 +30,23 @@ impl SessionRecord {
         .map_err(Into::into)
     }
 
-    pub fn insert(conn: &mut DbConn, key: &str, state: &str, expires_at: NaiveDateTime) -> DbResult<()> {
+    /// Stores a session; `owner` is its logged-in user, when there is one.
+    pub fn insert(
+        conn: &mut DbConn,
+        key: &str,
+        state: &str,
+        expires_at: NaiveDateTime,
+        owner: Option<Owner>,
+    ) -> DbResult<()> {
+        let (user_id, login_id) = owner.map(|o| (o.user_id, o.login_id)).unzip();
         db_run!(conn, |c| diesel::insert_into(sessions::table)
-            .values((sessions::id.eq(key), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
+            .values((
+                sessions::id.eq(key),
+                sessions::state.eq(state),
+                sessions::expires_at.eq(expires_at),
+                sessions::user_id.eq(user_id),
+                sessions::login_id.eq(login_id),
+            ))
             .execute(c))?;
         Ok(())
     }
@@ -35,11 +57,18 @@ impl SessionRecord {
         key: &str,
         state: &str,
         expires_at: NaiveDateTime,
+        owner: Option<Owner>,
         now: NaiveDateTime,
     ) -> DbResult<bool> {
+        let (user_id, login_id) = owner.map(|o| (o.user_id, o.login_id)).unzip();
         let changed =
             db_run!(conn, |c| diesel::update(sessions::table.find(key).filter(sessions::expires_at.gt(now)))
-                .set((sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
+                .set((
+                    sessions::state.eq(state),
+                    sessions::expires_at.eq(expires_at),
+                    sessions::user_id.eq(user_id),
+                    sessions::login_id.eq(login_id),
+                ))
                 .execute(c))?;
         Ok(changed > 0)
     }
@@ -54,6 +83,21 @@ impl SessionRecord {
     pub fn delete(conn: &mut DbConn, key: &str) -> DbResult<()> {
         db_run!(conn, |c| diesel::delete(sessions::table.find(key)).execute(c))?;
         Ok(())
+    }
+
+    /// Ends every session of a user (a disabled or deleted account), or every one but
+    /// the login `keep` (a password change).
+    pub fn delete_for_user(conn: &mut DbConn, user_id: UserId, keep: Option<&str>) -> DbResult<usize> {
+        db_run!(conn, |c| match keep {
+            None => diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(c),
+            Some(keep) => diesel::delete(
+                sessions::table
+                    .filter(sessions::user_id.eq(user_id))
+                    .filter(sessions::login_id.ne(keep).or(sessions::login_id.is_null()))
+            )
+            .execute(c),
+        })
+        .map_err(Into::into)
     }
 
     pub fn delete_expired(conn: &mut DbConn, now: NaiveDateTime) -> DbResult<usize> {

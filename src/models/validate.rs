@@ -48,6 +48,11 @@ pub fn nickname(input: &str) -> Result<String, &'static str> {
     if nickname.chars().any(|c| matches!(c.general_category(), GeneralCategory::Control | GeneralCategory::Format)) {
         return Err("A nickname cannot contain control or invisible formatting characters.");
     }
+    // Deleted accounts sign their messages so; nobody may pass for one.
+    let reserved = nickname_skeleton(&super::user::DELETED_NICKNAME.to_lowercase());
+    if nickname_skeleton(&nickname.to_lowercase()) == reserved {
+        return Err("This nickname is reserved.");
+    }
     Ok(nickname)
 }
 
@@ -85,6 +90,22 @@ pub fn message_text(text: &str, max_chars: usize) -> Result<&str, String> {
     }
     if text.chars().count() > max_chars {
         return Err(format!("the message is longer than {max_chars} characters"));
+    }
+    Ok(text)
+}
+
+/// Longest a room's topic, or a moderator's reason, may be (characters).
+pub const SHORT_TEXT_MAX_CHARS: usize = 200;
+
+/// A topic or a reason: one line, trimmed, up to [`SHORT_TEXT_MAX_CHARS`]; empty is
+/// allowed (no topic, no reason).
+pub fn short_text<'a>(text: &'a str, what: &str) -> Result<&'a str, String> {
+    let text = text.trim();
+    if text.chars().count() > SHORT_TEXT_MAX_CHARS {
+        return Err(format!("the {what} is longer than {SHORT_TEXT_MAX_CHARS} characters"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!("the {what} is one line without control characters"));
     }
     Ok(text)
 }

@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// Stores a new account unless its phone or (a look-alike of) its nickname is taken.
 pub async fn create_account(
-    state: &web::Data<AppState>,
+    state: &AppState,
     phone: String,
     nickname: String,
     skeleton: String,
@@ -71,7 +71,7 @@ pub fn end_session(req: &HttpRequest, session: &Session) {
 
 /// Checks a phone and password under the login throttle. Every failure looks the same.
 pub async fn authenticate(
-    state: &web::Data<AppState>,
+    state: &AppState,
     req: &HttpRequest,
     phone_input: &str,
     password: &str,
@@ -93,7 +93,8 @@ pub async fn authenticate(
             password.len() <= validate::PASSWORD_MAX_BYTES && bcrypt::verify(&password, &hash).unwrap_or(false)
         })
         .await?;
-        Ok::<_, AppError>(user.filter(|_| matches))
+        // A disabled account is refused like a wrong password: nothing tells them apart.
+        Ok::<_, AppError>(user.filter(|u| matches && u.disabled_at.is_none()))
     }
     .await;
 

@@ -2,5 +2,11 @@
 //! checked. Controllers and the WebSocket and event-stream transports call these; none
 //! of them re-checks a rule.
 
+pub mod account;
 pub mod accounts;
+pub mod admin;
+pub mod avatars;
+pub mod invites;
+pub mod moderation;
 pub mod rooms;
+pub mod search;

@@ -101,6 +101,37 @@ impl Client {
         Self::json(self.http.put(self.url(path)).json(body).send().await.expect("PUT")).await
     }
 
+    /// A PUT of raw bytes with this Content-Type (an upload).
+    pub async fn put_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let request = self.http.put(self.url(path)).header("Content-Type", content_type).body(body);
+        Self::json(request.send().await.expect("PUT")).await
+    }
+
+    /// A DELETE with a JSON body.
+    pub async fn delete_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::json(self.http.delete(self.url(path)).json(body).send().await.expect("DELETE")).await
+    }
+
+    /// A GET answered with bytes (a picture, a download), with these request headers.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut request = self.http.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("GET");
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.bytes().await.expect("a body").to_vec())
+    }
+
+    /// A POST with an empty body (no Content-Type).
+    pub async fn post(&self, path: &str) -> (StatusCode, Value) {
+        Self::json(self.http.post(self.url(path)).send().await.expect("POST")).await
+    }
+
     /// A PUT with an empty body (no Content-Type).
     pub async fn put(&self, path: &str) -> (StatusCode, Value) {
         Self::json(self.http.put(self.url(path)).send().await.expect("PUT")).await

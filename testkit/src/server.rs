@@ -97,7 +97,9 @@ impl TestServer {
         node
     }
 
-    fn spawn(&mut self) {
+    /// The `chatroom` command with this server's settings (its database, data
+    /// directory, and extra settings), not yet started.
+    fn command(&self) -> Command {
         let mut command = Command::new(chatroom_binary());
         for (key, _) in std::env::vars() {
             if key.starts_with("CHATROOM_") || key == "RUST_LOG" {
@@ -111,9 +113,21 @@ impl TestServer {
             .env("CHATROOM_DATABASE_URL", &self.db.url)
             .env("CHATROOM_BCRYPT_COST", "10")
             .env("CHATROOM_LOG", "info")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// Runs `chatroom <args>` (say `admin grant <phone>`) against this server's database:
+    /// its exit status and what it printed (stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+        let output = self.command().args(args).output().expect("run target/.../chatroom");
+        let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+        (output.status, text(output.stdout), text(output.stderr))
+    }
+
+    fn spawn(&mut self) {
+        let mut command = self.command();
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("start target/.../chatroom");
         let (tx, rx) = mpsc::channel();
         let log = self.log.clone();

@@ -124,6 +124,14 @@ impl Ws {
         }
     }
 
+    /// Whether the server closes the socket before `wait` runs out (frames before that
+    /// are skipped).
+    pub async fn closes_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        while self.try_recv(deadline.saturating_duration_since(tokio::time::Instant::now())).await.is_some() {}
+        tokio::time::Instant::now() < deadline
+    }
+
     /// The next error frame.
     pub async fn error(&mut self) -> Value {
         self.recv_type("error").await

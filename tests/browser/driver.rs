@@ -277,3 +277,43 @@ impl Browser {
         format!("{url}:\n{}", text.as_str().unwrap_or_default())
     }
 }
+
+/// The W3C "Set Permission" command (chromedriver implements it): the browser answers
+/// a permission request as if the person had, without its prompt.
+#[derive(Debug)]
+struct SetPermission {
+    body: String,
+}
+
+type UrlError = <reqwest::Url as std::str::FromStr>::Err;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SetPermission {
+    fn endpoint(&self, base_url: &reqwest::Url, session_id: Option<&str>) -> Result<reqwest::Url, UrlError> {
+        base_url.join(&format!("session/{}/permissions", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(self.body.clone()))
+    }
+}
+
+impl Browser {
+    /// Sets how the browser answers a permission (`"notifications"`, say) for the page's
+    /// origin: `"granted"`, `"denied"` or `"prompt"`.
+    pub async fn set_permission(&self, name: &str, state: &str) {
+        let body = json!({"descriptor": {"name": name}, "state": state}).to_string();
+        self.client
+            .issue_cmd(SetPermission { body })
+            .await
+            .unwrap_or_else(|e| panic!("set the {name} permission to {state}: {e}"));
+    }
+
+    /// Scrolls the element's own scrolling box to its end, as a reader would.
+    pub async fn scroll_to_end(&self, css: &str) {
+        let script = format!(
+            "const e = document.querySelector({css}); e.scrollTop = e.scrollHeight; return true",
+            css = json!(css)
+        );
+        self.js(&script).await;
+    }
+}

@@ -209,7 +209,14 @@ impl StreamHandler<ClusterEvent> for RoomHub {
             }
             ClusterEvent::Read { user_id, room, message_id, .. } => self.tell_devices(user_id, None, &room, message_id),
             ClusterEvent::EndLogin { login_id, .. } => self.end_login(&login_id),
-            ClusterEvent::RoomFrame { room_id, text, .. } => self.broadcast(room_id, Frame::plain(text.into())),
+            ClusterEvent::RoomFrame { room_id, text, only_user, .. } => {
+                self.frame_to_room(room_id, text.into(), only_user)
+            }
+            ClusterEvent::Removed { room_id, user_id, text, forget, .. } => {
+                self.remove_from_room(room_id, user_id, text.into(), forget)
+            }
+            ClusterEvent::EndUser { user_id, except_login, .. } => self.end_user(user_id, except_login.as_deref()),
+            ClusterEvent::UserChanged { user, .. } => self.user_changed(user),
             ClusterEvent::Resubscribed => {
                 // Whatever was published while the subscription was down is read back.
                 self.sweep(ctx);

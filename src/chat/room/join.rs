@@ -144,19 +144,21 @@ impl RoomHub {
             let error = FrameError::new(ErrorCode::NotFound, "there is no such room");
             return self.send_error(conn, error.in_room(&info.name));
         }
-        let private = info.private;
+        let facts = info.facts();
         let generation = self.next_generation;
         self.next_generation += 1;
         self.begin_loading(conn, &info, generation);
         let (room_id, cap, latest) = (info.id, self.limits.resume_cap, self.limits.history_default);
         self.spawn_db(
             ctx,
-            move |db| -> DbResult<Option<(Missed, Option<MessageId>)>> {
+            move |db| -> DbResult<Result<Admitted, Denied>> {
                 let mut c = db.get()?;
-                // A private room is entered by its members only; to anyone else it does
-                // not exist. Others become members by joining.
-                if private && !RoomMember::is_member(&mut c, room_id, user_id)? {
-                    return Ok(None);
+                // The rules decide from what the user is in the room now: a private
+                // room is entered by its members only, a ban shuts anyone out.
+                let now = crate::models::now();
+                let standing = moderation::standing(&mut c, room_id, user_id, now)?;
+                if let Err(denied) = permissions::may(facts, &standing, Action::Read, now) {
+                    return Ok(Err(denied));
                 }
                 RoomMember::enter(&mut c, room_id, user_id)?;
                 // A `since` past the latest position (a database restored from a backup)
@@ -173,27 +175,28 @@ impl RoomHub {
                         ..Missed::default()
                     },
                 };
-                Ok(Some((missed, since)))
+                Ok(Ok((missed, since, standing.muted_at(now))))
             },
             move |hub, _, result| {
-                let (since, result) = match result {
-                    Ok(Some((missed, clamped))) => (clamped, Ok(missed)),
-                    Ok(None) => return hub.refuse_outsider(conn, room_id, generation),
-                    Err(e) => (since, Err(e)),
+                let (since, muted_until, result) = match result {
+                    Ok(Ok((missed, clamped, muted_until))) => (clamped, muted_until, Ok(missed)),
+                    Ok(Err(denied)) => return hub.refuse_join(conn, room_id, generation, denied),
+                    Err(e) => (since, None, Err(e)),
                 };
-                hub.finish_join(room_id, ReadyJoin { conn, generation, since, result })
+                hub.finish_join(room_id, ReadyJoin { conn, generation, since, muted_until, result })
             },
         );
     }
 
-    /// A join of a private room by someone not in it: what a missing room gets.
-    fn refuse_outsider(&mut self, conn: ConnId, room_id: RoomId, generation: u64) {
+    /// A join the rules refuse: of a private room by someone not in it (what a missing
+    /// room gets), or by someone banned from the room.
+    fn refuse_join(&mut self, conn: ConnId, room_id: RoomId, generation: u64, denied: Denied) {
         if !self.is_loading(conn, room_id, generation) {
             return;
         }
         let name = self.room_name(room_id);
         self.abort_loading(conn, room_id);
-        let error = FrameError::new(ErrorCode::NotFound, "there is no such room");
+        let error = denied_error(denied);
         self.send_error(
             conn,
             match name {
@@ -210,7 +213,7 @@ impl RoomHub {
         if let Some(waiting) = self.rooms.get_mut(&room_id).and_then(|r| r.awaiting_remote.as_mut()) {
             return waiting.push(ready);
         }
-        let ReadyJoin { conn, since, result, .. } = ready;
+        let ReadyJoin { conn, since, muted_until, result, .. } = ready;
         let name = self.rooms[&room_id].info.name.clone();
         let missed = match result {
             Ok(missed) => missed,
@@ -228,8 +231,16 @@ impl RoomHub {
         let backlog: Vec<Arc<Frame>> = buffer.into_iter().filter(|f| f.position().is_none_or(|p| p > seen)).collect();
         let last_sent = backlog.iter().filter_map(|f| f.position()).max().unwrap_or(seen).max(seen);
         self.set_last_sent(conn, room_id, last_sent);
-        let members = self.rooms[&room_id].members();
-        let joined = protocol::joined_frame(&name, &members, &missed.messages, &missed.updates, missed.limited);
+        let (members, online_count) = self.rooms[&room_id].members_page(self.limits.joined_members_max);
+        let joined = protocol::joined_frame(
+            &name,
+            &members,
+            online_count,
+            &missed.messages,
+            &missed.updates,
+            missed.limited,
+            muted_until.as_ref(),
+        );
         let mut frames = vec![Arc::new(Frame::plain(joined))];
         frames.extend(backlog);
         self.deliver(conn, Arc::from(frames));
@@ -349,6 +360,10 @@ impl RoomHub {
         }
     }
 }
+
+/// A join the rules let in: what it missed, its `since` (clamped), and the end of the
+/// joiner's mute.
+type Admitted = (Missed, Option<MessageId>, Option<NaiveDateTime>);
 
 /// An event stream's replay of what it missed, page after page.
 pub(super) struct Replay {

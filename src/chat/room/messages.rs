@@ -6,7 +6,7 @@ use bytestring::ByteString;
 
 use super::ConnId;
 use crate::chat::fanout::Outbox;
-use crate::codes::ErrorCode;
+use crate::chat::protocol::FrameError;
 use crate::ids::{MessageId, RoomId, UserId};
 use crate::models::message::ChangeKind;
 use crate::models::room::Room;
@@ -82,7 +82,7 @@ pub struct Subscribe {
 
 /// A message posted over HTTP by a user already checked to be allowed in the room.
 #[derive(Message)]
-#[rtype(result = "Result<PostedMessage, ErrorCode>")]
+#[rtype(result = "Result<PostedMessage, FrameError>")]
 pub struct PostMessage {
     pub room: Room,
     pub user: PublicUser,
@@ -94,7 +94,7 @@ pub struct PostMessage {
 /// An edit, delete or reaction over HTTP, by a user already checked to be allowed in
 /// the room. Answered with the message's new state (`created` when it changed).
 #[derive(Message)]
-#[rtype(result = "Result<PostedMessage, ErrorCode>")]
+#[rtype(result = "Result<PostedMessage, FrameError>")]
 pub struct ChangeMessage {
     pub room: Room,
     pub user: PublicUser,
@@ -117,12 +117,45 @@ pub struct ReadMoved {
     pub message_id: MessageId,
 }
 
-/// A frame for everyone in a room, on every node (a role change).
+/// A frame for everyone in a room, on every node (a role change, a new topic), or for
+/// one user's connections there only (their mute).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct RoomFrame {
     pub room_id: RoomId,
     pub text: ByteString,
+    pub only_user: Option<UserId>,
+}
+
+/// Takes one user's connections (a ban), or everyone's (`user_id` None: the room was
+/// deleted), out of a room on every node, each told why by `text`, a `removed` frame.
+/// `forget`: the room is gone, and so is what this node knew of it. Answered once this
+/// node has done it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RemoveFromRoom {
+    pub room_id: RoomId,
+    pub user_id: Option<UserId>,
+    pub text: ByteString,
+    pub forget: bool,
+}
+
+/// An account was disabled or deleted (`except_login` None), or its password changed
+/// (every login but that one): those connections close on every node. Answered once
+/// this node's are closed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EndUser {
+    pub user_id: UserId,
+    pub except_login: Option<String>,
+}
+
+/// A user's nickname or avatar changed: rooms where they are present hear of it (a
+/// `user` frame) on every node, and their connections carry the new self.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UserChanged {
+    pub user: PublicUser,
 }
 
 /// Who is online in a room (here and, in a cluster, on the other nodes).

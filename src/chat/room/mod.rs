@@ -21,20 +21,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use bytestring::ByteString;
 
 mod cluster;
 mod deliver;
 mod join;
 mod messages;
 mod registry;
+mod removal;
 mod requests;
 mod sequence;
 mod waiting;
 mod writes;
 
 pub use messages::{
-    ChangeMessage, Command, Connect, Disconnect, EndLogin, OnlineIn, PostMessage, PostedMessage, ReadMoved, Request,
-    RoomFrame, Subscribe,
+    ChangeMessage, Command, Connect, Disconnect, EndLogin, EndUser, OnlineIn, PostMessage, PostedMessage, ReadMoved,
+    RemoveFromRoom, Request, RoomFrame, Subscribe, UserChanged,
 };
 
 use super::broker::{Broker, ClusterEvent};
@@ -47,8 +49,11 @@ use crate::config::Limits;
 use crate::db::{Db, DbResult};
 use crate::ids::{MessageId, RoomId, UserId};
 use crate::models::message::{Change, ChangeKind, Message, Missed, NewMessage, Page, Refused, Stored, Write};
+use crate::models::moderation;
 use crate::models::room::{Room, RoomMember};
 use crate::models::user::PublicUser;
+use crate::permissions::{self, Action, Denied, RoomFacts};
+use chrono::NaiveDateTime;
 use registry::Registry;
 use sequence::{Chained, Sequencer};
 use waiting::Waiting;
@@ -85,6 +90,15 @@ impl RoomInfo {
             return None;
         }
         Some(self.direct_members.as_ref().is_none_or(|members| members.contains(&user_id)))
+    }
+
+    /// The room's kind, as the rules see it.
+    fn facts(&self) -> RoomFacts {
+        RoomFacts {
+            members_only: self.private || self.direct_members.is_some(),
+            direct: self.direct_members.is_some(),
+            lobby: &*self.name == "lobby",
+        }
     }
 
     /// A direct room is written with its two members in one transaction; a room read
@@ -140,6 +154,8 @@ struct ReadyJoin {
     conn: ConnId,
     generation: u64,
     since: Option<MessageId>,
+    /// The joiner is muted in the room until then.
+    muted_until: Option<NaiveDateTime>,
     result: DbResult<Missed>,
 }
 
@@ -153,12 +169,30 @@ impl RoomState {
     fn members(&self) -> Vec<PublicUser> {
         self.online.values().map(|(u, _)| u.clone()).chain(self.remote_online.values().cloned()).collect()
     }
+
+    /// What `joined` lists: the first `max` people online by user id (the rest are at
+    /// `GET /api/rooms/{name}/members`), and how many are online. Only the listed are
+    /// copied, so a join in a room of thousands costs a few ids per person.
+    fn members_page(&self, max: usize) -> (Vec<PublicUser>, usize) {
+        let mut ids: Vec<UserId> = self.online.keys().chain(self.remote_online.keys()).copied().collect();
+        let count = ids.len();
+        if ids.len() > max {
+            ids.select_nth_unstable(max);
+            ids.truncate(max);
+        }
+        ids.sort_unstable();
+        let listed = ids
+            .iter()
+            .filter_map(|id| self.online.get(id).map(|(u, _)| u).or_else(|| self.remote_online.get(id)).cloned())
+            .collect();
+        (listed, count)
+    }
 }
 
 /// Who waits for a message being stored.
 pub enum Waiter {
     Connection { conn: ConnId, room: Arc<str>, client_id: Option<String> },
-    Http { room: Arc<str>, reply: tokio::sync::oneshot::Sender<Result<PostedMessage, ErrorCode>> },
+    Http { room: Arc<str>, reply: tokio::sync::oneshot::Sender<Result<PostedMessage, FrameError>> },
 }
 
 /// What the writer carries back with each message: the ticket of its waiter, and the
@@ -235,7 +269,17 @@ impl RoomHub {
     fn send_error(&mut self, conn: ConnId, error: FrameError) {
         self.send_to(conn, Frame::plain(error.to_frame()));
     }
+}
 
+/// What a refusal of the rules looks like in an `error` frame.
+fn denied_error(denied: Denied) -> FrameError {
+    match denied {
+        Denied::Missing => FrameError::new(ErrorCode::NotFound, "there is no such room"),
+        Denied::Forbidden(why) => FrameError::new(ErrorCode::Forbidden, why),
+    }
+}
+
+impl RoomHub {
     /// Runs blocking database work off this thread, then `then` back on the actor, with
     /// the work's result or [`DbError::Timeout`] once the database deadline passes.
     fn spawn_db<T: Send + 'static>(
@@ -402,16 +446,6 @@ impl Handler<OnlineIn> for RoomHub {
         MessageResult(
             self.rooms.get(&msg.room_id).map(|r| r.members().iter().map(|u| u.id).collect()).unwrap_or_default(),
         )
-    }
-}
-
-impl Handler<RoomFrame> for RoomHub {
-    type Result = ();
-
-    fn handle(&mut self, msg: RoomFrame, _: &mut Context<Self>) {
-        self.broadcast(msg.room_id, Frame::plain(msg.text.clone()));
-        let node = self.broker.node().to_owned();
-        self.publish(ClusterEvent::RoomFrame { node, room_id: msg.room_id, text: msg.text.to_string() });
     }
 }
 

@@ -23,21 +23,20 @@ impl RoomHub {
         // Someone else's direct room does not exist, as far as an outsider can tell.
         let known = self.known_rooms.get(name.as_str()).and_then(|info| info.admits(user_id));
         let lookup = name.clone();
-        let answer = move |hub: &mut RoomHub, exists: bool| {
-            let error = if exists {
-                FrameError::new(ErrorCode::Forbidden, format!("join the room {name:?} first"))
-            } else {
-                FrameError::new(ErrorCode::NotFound, "there is no such room")
+        let answer = move |hub: &mut RoomHub, denied: Option<Denied>| {
+            let error = match denied {
+                None => FrameError::new(ErrorCode::Forbidden, format!("join the room {name:?} first")),
+                Some(denied) => denied_error(denied),
             };
             hub.send_error(conn, error.in_room(&name).for_client_id(client_id.as_deref()));
         };
-        if let Some(open) = known {
-            return answer(self, open);
+        if known == Some(false) {
+            return answer(self, Some(Denied::Missing));
         }
         self.spawn_db(
             ctx,
-            move |db| db.get().and_then(|mut c| Room::open_for(&mut c, &lookup, user_id)),
-            move |hub, _, found| answer(hub, !matches!(found, Ok(Err(_)))),
+            move |db| db.get().and_then(|mut c| Room::open_for(&mut c, &lookup, user_id, Action::Read)),
+            move |hub, _, found| answer(hub, found.ok().and_then(|r| r.err())),
         );
     }
 
@@ -87,7 +86,7 @@ impl RoomHub {
         let message = NewMessage {
             room_id,
             user_id: user.id,
-            nickname: user.nickname,
+            author: user.clone(),
             body: new.text,
             client_id: new.client_id,
             reply_to: new.reply_to,
@@ -145,11 +144,22 @@ impl RoomHub {
             return self.refuse_not_joined(ctx, conn, room, None);
         };
         let page = before.map_or(Page::Latest, Page::Before);
+        let user_id = self.connections[&conn].user.id;
         self.spawn_db(
             ctx,
-            move |db| db.get().and_then(|mut c| Message::page(&mut c, room_id, page, limit)),
+            move |db| {
+                let mut c = db.get()?;
+                // A ban made on another node may not have reached this one yet.
+                if banned_now(&mut c, room_id, user_id)? {
+                    return Ok(None);
+                }
+                Message::page(&mut c, room_id, page, limit).map(Some)
+            },
             move |hub, _, result| match result {
-                Ok((messages, has_more)) => {
+                Ok(None) => {
+                    hub.send_error(conn, FrameError::new(ErrorCode::Forbidden, permissions::BANNED).in_room(&room))
+                }
+                Ok(Some((messages, has_more))) => {
                     let frame = protocol::history_frame(&room, &messages, has_more);
                     hub.send_to(conn, Frame::plain(frame));
                 }
@@ -168,14 +178,23 @@ impl RoomHub {
         let user_id = self.connections[&conn].user.id;
         self.spawn_db(
             ctx,
-            move |db| db.get().and_then(|mut c| RoomMember::mark_read(&mut c, room_id, user_id, message_id)),
+            move |db| {
+                let mut c = db.get()?;
+                if banned_now(&mut c, room_id, user_id)? {
+                    return Ok(Err(()));
+                }
+                RoomMember::mark_read(&mut c, room_id, user_id, message_id).map(Ok)
+            },
             move |hub, _, result| match result {
-                Ok(Some(message_id)) => {
+                Ok(Err(())) => {
+                    hub.send_error(conn, FrameError::new(ErrorCode::Forbidden, permissions::BANNED).in_room(&room))
+                }
+                Ok(Ok(Some(message_id))) => {
                     hub.tell_devices(user_id, Some(conn), &room, message_id);
                     let node = hub.broker.node().to_owned();
                     hub.publish(ClusterEvent::Read { node, user_id, room, message_id });
                 }
-                Ok(None) => {}
+                Ok(Ok(None)) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "moving a read marker failed");
                     hub.send_error(conn, FrameError::unavailable().in_room(&room));
@@ -214,4 +233,9 @@ pub(super) struct NewText {
     text: String,
     client_id: String,
     reply_to: Option<MessageId>,
+}
+
+/// Whether the user is banned from the room now.
+fn banned_now(c: &mut crate::db::DbConn, room_id: RoomId, user_id: UserId) -> DbResult<bool> {
+    moderation::Sanctions::in_force(c, room_id, user_id, moderation::SanctionKind::Ban, crate::models::now())
 }

@@ -39,7 +39,7 @@ impl RoomHub {
                 self.send_error(conn, error.in_room(&room).for_client_id(client_id.as_deref()));
             }
             Waiter::Http { reply, .. } => {
-                let _ = reply.send(Err(error.code));
+                let _ = reply.send(Err(error));
             }
         }
     }
@@ -100,6 +100,8 @@ fn refusal(why: Refused) -> FrameError {
         Refused::NotFound => FrameError::new(ErrorCode::NotFound, "there is no such message in this room"),
         Refused::Forbidden => FrameError::new(ErrorCode::Forbidden, "only its author may change this message"),
         Refused::TooManyReactions => FrameError::bad_request("this message has as many different reactions as it may"),
+        Refused::Banned => FrameError::new(ErrorCode::Forbidden, crate::permissions::BANNED),
+        Refused::Muted(until) => FrameError::new(ErrorCode::Forbidden, crate::permissions::muted_message(&until)),
     }
 }
 
@@ -110,7 +112,7 @@ impl RoomHub {
 }
 
 impl Handler<PostMessage> for RoomHub {
-    type Result = ResponseFuture<Result<PostedMessage, ErrorCode>>;
+    type Result = ResponseFuture<Result<PostedMessage, FrameError>>;
 
     fn handle(&mut self, msg: PostMessage, _: &mut Context<Self>) -> Self::Result {
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -118,25 +120,25 @@ impl Handler<PostMessage> for RoomHub {
         let message = NewMessage {
             room_id: msg.room.id,
             user_id: msg.user.id,
-            nickname: msg.user.nickname,
+            author: msg.user.clone(),
             body: msg.text,
             client_id: msg.client_id,
             reply_to: msg.reply_to,
         };
         self.submit(Write::Send(message), Waiter::Http { room, reply });
-        Box::pin(async move { answer.await.unwrap_or(Err(ErrorCode::Unavailable)) })
+        Box::pin(async move { answer.await.unwrap_or_else(|_| Err(FrameError::unavailable())) })
     }
 }
 
 impl Handler<ChangeMessage> for RoomHub {
-    type Result = ResponseFuture<Result<PostedMessage, ErrorCode>>;
+    type Result = ResponseFuture<Result<PostedMessage, FrameError>>;
 
     fn handle(&mut self, msg: ChangeMessage, _: &mut Context<Self>) -> Self::Result {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let room = self.http_room(&msg.room);
         let change = Change { room_id: msg.room.id, message_id: msg.message_id, user_id: msg.user.id, kind: msg.kind };
         self.submit(Write::Change(change), Waiter::Http { room, reply });
-        Box::pin(async move { answer.await.unwrap_or(Err(ErrorCode::Unavailable)) })
+        Box::pin(async move { answer.await.unwrap_or_else(|_| Err(FrameError::unavailable())) })
     }
 }
 

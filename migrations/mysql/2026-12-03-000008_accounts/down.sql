@@ -1,0 +1,3 @@
+ALTER TABLE sessions DROP COLUMN login_id;
+DROP TABLE avatars;
+ALTER TABLE users DROP COLUMN deleted_at, DROP COLUMN avatar;
