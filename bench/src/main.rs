@@ -5,7 +5,10 @@
 //!
 //! Every run is bounded in connections and time and talks to loopback only.
 
+mod corpus;
 mod report;
+mod search;
+mod seed;
 mod setup;
 mod wire;
 
@@ -56,6 +59,65 @@ enum Scenario {
     Idle(IdleArgs),
     /// Many concurrent senders over WebSocket and HTTP: acknowledged messages/s (S5).
     Storage(StorageArgs),
+    /// Writes S7's history straight into a database (the server stopped): users, rooms,
+    /// messages and their search index. Talks to the database, not to a server.
+    Seed(SeedArgs),
+    /// Search latency over a seeded history, query class by class (S7).
+    Search(SearchArgs),
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    /// sqlite://<file> or mysql://<user>@127.0.0.1/<database> (loopback only).
+    #[arg(long)]
+    database_url: String,
+    /// Messages to write (at most 10,000,000).
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: usize,
+    #[arg(long, default_value_t = 100)]
+    rooms: usize,
+    /// The last rooms are private (the searchers are not members: search leaves them out).
+    #[arg(long, default_value_t = 10)]
+    private_rooms: usize,
+    /// Authors of the messages.
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    #[arg(long, default_value_t = 17)]
+    seed: u64,
+    /// Leave the index to the server's start-up backfill instead of writing it.
+    #[arg(long)]
+    no_index: bool,
+    /// Where to write the queries and their match counts, for `search --plan`.
+    #[arg(long)]
+    plan: PathBuf,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// The plan `seed` wrote.
+    #[arg(long)]
+    plan: PathBuf,
+    /// Searchers to register (each may search ten times a second).
+    #[arg(long, default_value_t = 50)]
+    users: usize,
+    /// Measured requests per query class and scope, one client.
+    #[arg(long, default_value_t = 200)]
+    requests: usize,
+    /// Unmeasured requests first, per class and scope.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// At most this many seconds per class and scope (at most 120).
+    #[arg(long, default_value_t = 15)]
+    shape_secs: u64,
+    /// Then this many clients at once over every class and scope (0: none).
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// For this many seconds (at most 300).
+    #[arg(long, default_value_t = 30)]
+    concurrent_secs: u64,
+    /// Page size asked for.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
 }
 
 #[derive(Args, Clone)]
@@ -707,11 +769,82 @@ async fn storage(cli: &Cli, args: &StorageArgs) -> Result<report::Report, String
     ))
 }
 
+/// Only a database on this machine: sqlite, or MySQL at 127.0.0.1 / localhost.
+fn check_database_url(url: &str) -> Result<(), String> {
+    if url.starts_with("sqlite://") {
+        return Ok(());
+    }
+    let rest = url.strip_prefix("mysql://").ok_or("the database URL must be sqlite:// or mysql://")?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        Ok(())
+    } else {
+        Err(format!("{host} is not a loopback address: this tool only seeds local databases"))
+    }
+}
+
+fn seed_command(args: &SeedArgs) -> Result<(), String> {
+    check_database_url(&args.database_url)?;
+    if args.messages == 0 || args.messages > 10_000_000 || args.rooms == 0 || args.users == 0 {
+        return Err("--messages must be 1 to 10,000,000, --rooms and --users at least 1".into());
+    }
+    let plan = seed::seed(&seed::SeedArgs {
+        database_url: &args.database_url,
+        messages: args.messages,
+        rooms: args.rooms,
+        private_rooms: args.private_rooms.min(args.rooms - 1),
+        users: args.users,
+        seed: args.seed,
+        index: !args.no_index,
+    })?;
+    for class in &plan.classes {
+        let queries: Vec<String> = class
+            .queries
+            .iter()
+            .map(|q| format!("{:?} ({} / {} / {})", q.q, q.matches, q.matches_readable, q.matches_in_room))
+            .collect();
+        eprintln!("{}: {}", class.class, queries.join(", "));
+    }
+    std::fs::write(&args.plan, serde_json::to_string_pretty(&plan).expect("plans serialize"))
+        .map_err(|e| format!("cannot write {}: {e}", args.plan.display()))
+}
+
+async fn search_command(cli: &Cli, args: &SearchArgs) -> Result<report::Report, String> {
+    let plan: seed::QueryPlan = serde_json::from_slice(
+        &std::fs::read(&args.plan).map_err(|e| format!("cannot read {}: {e}", args.plan.display()))?,
+    )
+    .map_err(|e| format!("{} is not a plan: {e}", args.plan.display()))?;
+    eprintln!("registering {} searchers…", args.users);
+    let users = setup::register_users(cli.addr, args.users.clamp(1, 500), "q").await?;
+    let params = search::Params {
+        requests: args.requests.min(10_000),
+        warmup: args.warmup.min(100),
+        shape_secs: args.shape_secs.min(120),
+        clients: args.clients.min(64),
+        concurrent_secs: args.concurrent_secs.min(300),
+        limit: args.limit.max(1),
+    };
+    let report = search::run(cli.addr, &cli.server_pid, users, plan, &params).await?;
+    Ok(report::Report::search(&cli.label, report))
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     if let Err(e) = cli.nodes().into_iter().try_for_each(check_loopback) {
         eprintln!("chatroom-bench: {e}");
         return std::process::ExitCode::FAILURE;
+    }
+    // Seeding talks to the database alone, blocking (before any runtime exists).
+    if let Scenario::Seed(args) = &cli.scenario {
+        return match seed_command(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("chatroom-bench: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let local = tokio::task::LocalSet::new();
@@ -721,6 +854,8 @@ fn main() -> std::process::ExitCode {
             Scenario::Saturate(args) => saturate(&cli, args).await,
             Scenario::Idle(args) => idle(&cli, args).await,
             Scenario::Storage(args) => storage(&cli, args).await,
+            Scenario::Search(args) => search_command(&cli, args).await,
+            Scenario::Seed(_) => unreachable!("seeding ran before the runtime"),
         }
     });
     match outcome {

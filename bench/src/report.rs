@@ -113,6 +113,119 @@ pub struct StorageResult {
     pub server: ServerUsage,
 }
 
+/// S7: one query class in one scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchShape {
+    pub class: String,
+    /// "all rooms" or "room=<name>".
+    pub scope: String,
+    /// The queries, taken in turn.
+    pub queries: Vec<String>,
+    /// How many messages each matches in the scope (what the answers are checked against).
+    pub matches_in_scope: Vec<u64>,
+    pub requests: u64,
+    pub errors: u64,
+    /// Answers whose number of messages or `has_more` differ from the corpus.
+    pub wrong_results: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+    /// The first (unmeasured) request of the shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_ms: Option<f64>,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchConcurrent {
+    pub clients: usize,
+    pub seconds: f64,
+    pub requests: u64,
+    pub per_sec: f64,
+    pub errors: u64,
+    pub wrong_results: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub shapes: Vec<SearchShape>,
+    pub server: ServerUsage,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchReport {
+    /// The corpus and the queries (from `seed`).
+    pub plan: crate::seed::QueryPlan,
+    pub limit: usize,
+    pub sequential: Vec<SearchShape>,
+    pub sequential_server: ServerUsage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrent: Option<SearchConcurrent>,
+}
+
+impl SearchReport {
+    fn table(&self, label: &str) -> String {
+        let plan = &self.plan;
+        let mut out = format!(
+            "{label}: {} messages in {} rooms ({} private) by {} users; page size {}\n\n",
+            plan.messages, plan.rooms, plan.private_rooms, plan.users, self.limit
+        );
+        let concurrent = self.concurrent.as_ref();
+        out.push_str(
+            "| query | scope | example | matches in scope | n | p50 ms | p95 ms | p99 ms | max ms | first ms |",
+        );
+        if let Some(c) = concurrent {
+            out.push_str(&format!(" {} clients: p50 | p95 | p99 |", c.clients));
+        }
+        out.push_str(" wrong/errors |\n|---|---|---|---|---|---|---|---|---|---|");
+        if concurrent.is_some() {
+            out.push_str("---|---|---|");
+        }
+        out.push_str("---|\n");
+        for (i, s) in self.sequential.iter().enumerate() {
+            let matches = s.matches_in_scope.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+            out.push_str(&format!(
+                "| {} | {} | `{}` | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+                s.class,
+                s.scope,
+                s.queries.first().map_or("", String::as_str),
+                matches,
+                s.requests,
+                s.p50_ms,
+                s.p95_ms,
+                s.p99_ms,
+                s.max_ms,
+                opt(s.first_ms.map(|f| format!("{f:.1}")))
+            ));
+            let (mut wrong, mut errors) = (s.wrong_results, s.errors);
+            if let Some(c) = concurrent.and_then(|c| c.shapes.get(i)) {
+                out.push_str(&format!(" {:.2} | {:.2} | {:.2} |", c.p50_ms, c.p95_ms, c.p99_ms));
+                wrong += c.wrong_results;
+                errors += c.errors;
+            }
+            out.push_str(&format!(" {wrong}/{errors} |\n"));
+        }
+        if let Some(c) = concurrent {
+            out.push_str(&format!(
+                "\n{} clients together: {} searches in {:.0} s, {:.0}/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; server CPU {}%\n",
+                c.clients,
+                c.requests,
+                c.seconds,
+                c.per_sec,
+                c.p50_ms,
+                c.p95_ms,
+                c.p99_ms,
+                c.max_ms,
+                opt(c.server.cpu_percent.map(|v| format!("{v:.0}")))
+            ));
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub label: String,
@@ -123,6 +236,8 @@ pub struct Report {
     pub idle: Option<IdleResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<StorageResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchReport>,
     /// For saturation: the highest delivery rate of a step with no loss and p99 in bounds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sustained_deliveries_per_sec: Option<f64>,
@@ -145,6 +260,7 @@ impl Report {
             steps,
             idle: None,
             storage: None,
+            search: None,
             sustained_deliveries_per_sec: if scenario == "saturate" { sustained } else { None },
         }
     }
@@ -156,6 +272,7 @@ impl Report {
             steps: Vec::new(),
             idle: Some(idle),
             storage: None,
+            search: None,
             sustained_deliveries_per_sec: None,
         }
     }
@@ -167,6 +284,19 @@ impl Report {
             steps: Vec::new(),
             idle: None,
             storage: Some(storage),
+            search: None,
+            sustained_deliveries_per_sec: None,
+        }
+    }
+
+    pub fn search(label: &str, search: SearchReport) -> Report {
+        Report {
+            label: label.into(),
+            scenario: "search".into(),
+            steps: Vec::new(),
+            idle: None,
+            storage: None,
+            search: Some(search),
             sustained_deliveries_per_sec: None,
         }
     }
@@ -227,6 +357,9 @@ impl Report {
                 s.errors,
                 opt(s.server.cpu_percent.map(|c| format!("{c:.0}")))
             ));
+        }
+        if let Some(s) = &self.search {
+            out.push_str(&s.table(&self.label));
         }
         out
     }
