@@ -231,7 +231,10 @@ async fn unread_counts_follow_the_read_marker() {
     bob.post_json("/api/rooms/lobby/read", &json!({"message_id": sent[1]})).await;
     assert_eq!(unread(&bob.get_json("/api/rooms").await.1, "lobby"), Some(1));
     let page = bob.get("/rooms").await;
-    assert!(page.body.contains(r#"<span class="badge">1<span class="sr-only"> unread</span></span>"#), "the room list shows the badge");
+    assert!(
+        page.body.contains(r#"<span class="badge">1<span class="sr-only"> unread</span></span>"#),
+        "the room list shows the badge"
+    );
     bob.post_json("/api/rooms/lobby/read", &json!({"message_id": sent[0]})).await;
     assert_eq!(unread(&bob.get_json("/api/rooms").await.1, "lobby"), Some(1), "markers only move forward");
     let mut ws = bob.ws(&server).await;
