@@ -9,8 +9,13 @@ mod corpus;
 mod report;
 mod search;
 mod seed;
+mod seed_sql;
 mod setup;
 mod wire;
+mod year;
+mod year_report;
+mod year_seed;
+mod year_storm;
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -64,6 +69,12 @@ enum Scenario {
     Seed(SeedArgs),
     /// Search latency over a seeded history, query class by class (S7).
     Search(SearchArgs),
+    /// Writes S8's "year of use" straight into a database (the server stopped): users
+    /// who can log in, rooms, memberships with read markers, messages and their index.
+    SeedYear(year_seed::SeedYearArgs),
+    /// S8 over a `seed-year` history: room list, history pages, `join` with `since`,
+    /// directory search, and a join storm while `/healthz` is polled.
+    Year(year::YearArgs),
 }
 
 #[derive(Args)]
@@ -785,6 +796,17 @@ fn check_database_url(url: &str) -> Result<(), String> {
     }
 }
 
+fn seed_year_command(args: &year_seed::SeedYearArgs) -> Result<(), String> {
+    check_database_url(&args.database_url)?;
+    if args.messages == 0 || args.messages > 10_000_000 || args.rooms == 0 || args.users > 10_000_000 {
+        return Err("--messages must be 1 to 10,000,000, --rooms at least 1, --users at most 10,000,000".into());
+    }
+    let plan = year_seed::seed(args)?;
+    eprintln!("{} rooms to probe, the storm joins {}", plan.probe_rooms.len(), plan.storm_room);
+    std::fs::write(&args.plan, serde_json::to_string_pretty(&plan).expect("plans serialize"))
+        .map_err(|e| format!("cannot write {}: {e}", args.plan.display()))
+}
+
 fn seed_command(args: &SeedArgs) -> Result<(), String> {
     check_database_url(&args.database_url)?;
     if args.messages == 0 || args.messages > 10_000_000 || args.rooms == 0 || args.users == 0 {
@@ -837,8 +859,13 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     }
     // Seeding talks to the database alone, blocking (before any runtime exists).
-    if let Scenario::Seed(args) = &cli.scenario {
-        return match seed_command(args) {
+    let seeding = match &cli.scenario {
+        Scenario::Seed(args) => Some(seed_command(args)),
+        Scenario::SeedYear(args) => Some(seed_year_command(args)),
+        _ => None,
+    };
+    if let Some(outcome) = seeding {
+        return match outcome {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("chatroom-bench: {e}");
@@ -855,7 +882,10 @@ fn main() -> std::process::ExitCode {
             Scenario::Idle(args) => idle(&cli, args).await,
             Scenario::Storage(args) => storage(&cli, args).await,
             Scenario::Search(args) => search_command(&cli, args).await,
-            Scenario::Seed(_) => unreachable!("seeding ran before the runtime"),
+            Scenario::Year(args) => {
+                year::run(cli.addr, &cli.server_pid, args).await.map(|r| report::Report::year(&cli.label, r))
+            }
+            Scenario::Seed(_) | Scenario::SeedYear(_) => unreachable!("seeding ran before the runtime"),
         }
     });
     match outcome {

@@ -238,6 +238,8 @@ pub struct Report {
     pub storage: Option<StorageResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<crate::year_report::YearReport>,
     /// For saturation: the highest delivery rate of a step with no loss and p99 in bounds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sustained_deliveries_per_sec: Option<f64>,
@@ -261,6 +263,7 @@ impl Report {
             idle: None,
             storage: None,
             search: None,
+            year: None,
             sustained_deliveries_per_sec: if scenario == "saturate" { sustained } else { None },
         }
     }
@@ -273,6 +276,7 @@ impl Report {
             idle: Some(idle),
             storage: None,
             search: None,
+            year: None,
             sustained_deliveries_per_sec: None,
         }
     }
@@ -285,6 +289,7 @@ impl Report {
             idle: None,
             storage: Some(storage),
             search: None,
+            year: None,
             sustained_deliveries_per_sec: None,
         }
     }
@@ -297,8 +302,13 @@ impl Report {
             idle: None,
             storage: None,
             search: Some(search),
+            year: None,
             sustained_deliveries_per_sec: None,
         }
+    }
+
+    pub fn year(label: &str, year: crate::year_report::YearReport) -> Report {
+        Report { year: Some(year), ..Report::steps(label, "year", Vec::new()) }
     }
 
     pub fn table(&self) -> String {
@@ -360,6 +370,9 @@ impl Report {
         }
         if let Some(s) = &self.search {
             out.push_str(&s.table(&self.label));
+        }
+        if let Some(y) = &self.year {
+            out.push_str(&y.table(&self.label));
         }
         out
     }

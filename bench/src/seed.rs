@@ -10,15 +10,11 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use chatroom::config::{Config, DatabaseUrl};
-use chatroom::db::{Db, DbConn};
 use chatroom::models::search_terms::{self, QueryTerm};
-use diesel::connection::SimpleConnection;
-use diesel::sql_types::BigInt;
-use diesel::{QueryableByName, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::{Corpus, Message};
+use crate::seed_sql::{timestamp, MessageRow, MessageWriter, SeedDb};
 
 pub struct SeedArgs<'a> {
     pub database_url: &'a str,
@@ -68,50 +64,6 @@ pub struct PlannedQuery {
     pub matches_readable: u64,
     /// In the scoped room.
     pub matches_in_room: u64,
-}
-
-#[derive(QueryableByName)]
-struct Scalar {
-    #[diesel(sql_type = BigInt)]
-    v: i64,
-}
-
-fn exec(conn: &mut DbConn, sql: &str) -> Result<(), String> {
-    match conn {
-        DbConn::Sqlite(c) => c.batch_execute(sql),
-        DbConn::Mysql(c) => c.batch_execute(sql),
-    }
-    .map_err(|e| format!("{e} in {}", &sql[..sql.len().min(200)]))
-}
-
-fn scalar(conn: &mut DbConn, sql: &str) -> Result<i64, String> {
-    let rows: Vec<Scalar> = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(sql).load(&mut **c),
-        DbConn::Mysql(c) => diesel::sql_query(sql).load(&mut **c),
-    }
-    .map_err(|e| format!("{e} in {sql}"))?;
-    rows.first().map(|r| r.v).ok_or_else(|| format!("no row from {sql}"))
-}
-
-/// A string literal for either backend (MySQL also reads backslashes as escapes).
-fn quoted(s: &str, mysql: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        match c {
-            '\'' => out.push_str("''"),
-            '\\' if mysql => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// The n-th message's time: one every 25 s from 2026-01-01 (about 290 days for 1M).
-fn timestamp(n: usize) -> String {
-    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("a date");
-    (start + chrono::Duration::seconds(n as i64 * 25)).format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
 /// Atoms the planned queries are made of, matched against a document's terms.
@@ -244,68 +196,40 @@ fn plan_queries(f: &Frequencies, messages: usize) -> Vec<(String, Vec<String>)> 
 }
 
 pub fn seed(args: &SeedArgs) -> Result<QueryPlan, String> {
-    let url = Config { database_url: args.database_url.to_owned(), ..Config::default() }.database()?;
-    let mysql = matches!(url, DatabaseUrl::Mysql(_));
-    let db = Db::connect(&url, 1, Duration::from_secs(3600), "OFF".into())?;
-    let applied = db.migrate()?;
-    eprintln!("schema ready ({applied} migrations applied)");
-    let mut conn = db.get().map_err(|e| e.to_string())?;
-    if scalar(&mut conn, "SELECT COUNT(*) AS v FROM messages")? != 0 {
-        return Err("the database has messages already: seed an empty one".into());
-    }
-    if mysql {
-        // Session settings of this connection only: checked anyway by construction.
-        exec(&mut conn, "SET foreign_key_checks = 0; SET unique_checks = 0;")?;
-    }
-    let (begin, commit) = if mysql { ("START TRANSACTION", "COMMIT") } else { ("BEGIN IMMEDIATE", "COMMIT") };
+    let mut db = SeedDb::open(args.database_url)?;
     let started = Instant::now();
-    let user_base = scalar(&mut conn, "SELECT COALESCE(MAX(id), 0) AS v FROM users")? + 1;
-    let room_base = scalar(&mut conn, "SELECT COALESCE(MAX(id), 0) AS v FROM rooms")? + 1;
-    let id_base = scalar(&mut conn, "SELECT last_message_id AS v FROM message_sequence WHERE id = 1")? + 1;
+    let (user_base, room_base, id_base) = db.first_free_ids()?;
     let now = timestamp(0);
 
     // Users (they never log in: the hash is not a bcrypt hash) and rooms, the last
     // `private_rooms` of them private.
-    exec(&mut conn, begin)?;
-    for chunk in (0..args.users).collect::<Vec<_>>().chunks(500) {
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|i| {
-                format!(
-                    "({}, '+8613700{:06}', 'author-{i}', '!seeded', {})",
-                    user_base + *i as i64,
-                    i,
-                    quoted(&now, mysql)
-                )
-            })
-            .collect();
-        exec(
-            &mut conn,
-            &format!("INSERT INTO users (id, phone, nickname, password_hash, created_at) VALUES {}", values.join(",")),
-        )?;
-    }
+    db.begin()?;
+    let users: Vec<String> = (0..args.users)
+        .map(|i| {
+            format!("({}, '+8613700{:06}', 'author-{i}', '!seeded', {})", user_base + i as i64, i, db.quoted(&now))
+        })
+        .collect();
+    db.insert_rows("users (id, phone, nickname, password_hash, created_at)", &users, 500)?;
     let room_names: Vec<String> = (0..args.rooms).map(|i| format!("s7-room-{i}")).collect();
     let is_private = |i: usize| i >= args.rooms - args.private_rooms.min(args.rooms);
-    let values: Vec<String> = room_names
+    let rooms: Vec<String> = room_names
         .iter()
         .enumerate()
         .map(|(i, name)| {
             format!(
                 "({}, {}, 'public', {}, {}, 0, {}, '')",
                 room_base + i as i64,
-                quoted(name, mysql),
+                db.quoted(name),
                 user_base + (i % args.users) as i64,
-                quoted(&now, mysql),
+                db.quoted(&now),
                 u8::from(is_private(i))
             )
         })
         .collect();
-    exec(
-        &mut conn,
-        &format!(
-            "INSERT INTO rooms (id, name, kind, created_by, created_at, last_message_id, private, topic) VALUES {}",
-            values.join(",")
-        ),
+    db.insert_rows(
+        "rooms (id, name, kind, created_by, created_at, last_message_id, private, topic)",
+        &rooms,
+        usize::MAX,
     )?;
     // Owners are members; so are the authors of a private room (the first 50 users).
     let mut members: Vec<String> = Vec::new();
@@ -315,7 +239,7 @@ pub fn seed(args: &SeedArgs) -> Result<QueryPlan, String> {
             "({}, {}, {}, 0, 'owner')",
             room_base + i as i64,
             user_base + owner as i64,
-            quoted(&now, mysql)
+            db.quoted(&now)
         ));
         if is_private(i) {
             for u in (0..args.users.min(50)).filter(|u| *u != owner) {
@@ -323,85 +247,50 @@ pub fn seed(args: &SeedArgs) -> Result<QueryPlan, String> {
                     "({}, {}, {}, 0, 'member')",
                     room_base + i as i64,
                     user_base + u as i64,
-                    quoted(&now, mysql)
+                    db.quoted(&now)
                 ));
             }
         }
     }
-    exec(
-        &mut conn,
-        &format!(
-            "INSERT INTO room_members (room_id, user_id, joined_at, last_read_message_id, role) VALUES {}",
-            members.join(",")
-        ),
-    )?;
-    exec(&mut conn, commit)?;
+    db.insert_rows("room_members (room_id, user_id, joined_at, last_read_message_id, role)", &members, usize::MAX)?;
+    db.commit()?;
 
     // Messages (and their index rows) in transactions of 50,000, statements of 1,000.
     let mut corpus = Corpus::new(args.seed, args.rooms, args.users);
     let private_authors = args.users.min(50);
     let mut freq = Frequencies::default();
-    let mut room_tops: Vec<i64> = vec![0; args.rooms];
+    let mut room_tops: Vec<(i64, i64)> = (0..args.rooms).map(|i| (room_base + i as i64, 0)).collect();
     let mut room_counts: Vec<u64> = vec![0; args.rooms];
-    let (per_statement, per_transaction) = (1000, 50_000);
-    let mut message_values: Vec<String> = Vec::with_capacity(per_statement);
-    let mut search_values: Vec<String> = Vec::with_capacity(per_statement);
+    let per_transaction = 50_000;
+    let mut writer = MessageWriter::new(1000, args.index);
     let mut last_report = Instant::now();
-    exec(&mut conn, begin)?;
+    db.begin()?;
     for n in 0..args.messages {
         let Message { room, author, text } = corpus.next_message();
         // A private room's authors are its members; anyone writes in a public room.
         let author = if is_private(room) { author % private_authors } else { author };
         let id = id_base + n as i64;
-        room_tops[room] = id;
+        room_tops[room].1 = id;
         room_counts[room] += 1;
-        message_values.push(format!(
-            "({id}, {id}, {}, {}, {}, 's7-{id}', {}, 0)",
-            room_base + room as i64,
-            user_base + author as i64,
-            quoted(&text, mysql),
-            quoted(&timestamp(n), mysql)
-        ));
         let document = search_terms::document(&text);
         let terms: Vec<&str> = document.split(' ').filter(|t| !t.is_empty()).collect();
         freq.add(&terms);
-        if args.index && !document.is_empty() {
-            if mysql {
-                // Posting rows, a term once per message (src/models/search.rs).
-                for term in search_terms::distinct_terms(&document) {
-                    search_values.push(format!("({}, {id}, {})", quoted(term, mysql), room_base + room as i64));
-                }
-            } else {
-                search_values.push(format!("({id}, {}, {})", quoted(&document, mysql), room_base + room as i64));
-            }
-        }
+        let row = MessageRow {
+            id,
+            room_id: room_base + room as i64,
+            user_id: user_base + author as i64,
+            text: &text,
+            document: &document,
+            created_at: &timestamp(n),
+            client_id: &format!("s7-{id}"),
+        };
+        writer.push(&mut db, &row)?;
         let last = n + 1 == args.messages;
-        if message_values.len() == per_statement || last {
-            exec(
-                &mut conn,
-                &format!(
-                    "INSERT INTO messages (id, seq, room_id, user_id, body, client_id, created_at, deleted) VALUES {}",
-                    message_values.join(",")
-                ),
-            )?;
-            message_values.clear();
-            if !search_values.is_empty() {
-                let into = if mysql {
-                    "message_terms (term, message_id, room_id)"
-                } else {
-                    "message_search (rowid, terms, room_id)"
-                };
-                exec(&mut conn, &format!("INSERT INTO {into} VALUES {}", search_values.join(",")))?;
-                search_values.clear();
-            }
-        }
         if (n + 1) % per_transaction == 0 || last {
-            exec(&mut conn, commit)?;
-            if !mysql {
-                exec(&mut conn, "PRAGMA wal_checkpoint(TRUNCATE)")?;
-            }
+            writer.flush(&mut db)?;
+            db.commit()?;
             if !last {
-                exec(&mut conn, begin)?;
+                db.begin()?;
             }
             if last_report.elapsed() > Duration::from_secs(10) || last {
                 eprintln!(
@@ -416,44 +305,12 @@ pub fn seed(args: &SeedArgs) -> Result<QueryPlan, String> {
     }
     // The pointers the writer keeps, and the backfill marker.
     let last_id = id_base + args.messages as i64 - 1;
-    let cases: String = room_tops
-        .iter()
-        .enumerate()
-        .filter(|(_, top)| **top > 0)
-        .map(|(i, top)| format!(" WHEN {} THEN {top}", room_base + i as i64))
-        .collect();
-    exec(&mut conn, begin)?;
-    exec(&mut conn, &format!("UPDATE message_sequence SET last_message_id = {last_id} WHERE id = 1"))?;
-    if !cases.is_empty() {
-        exec(&mut conn, &format!("UPDATE rooms SET last_message_id = CASE id{cases} ELSE last_message_id END"))?;
-    }
-    let done = if args.index { last_id } else { id_base - 1 };
-    exec(&mut conn, &format!("UPDATE search_backfill SET done_id = {done}, through_id = {last_id} WHERE id = 1"))?;
-    if mysql {
-        // MySQL's index follows the commit order (`indexed_seq`; the seq of these rows is
-        // their id): done through the last, or all of it left to the server's start.
-        let indexed = if args.index { last_id } else { 0 };
-        exec(&mut conn, &format!("UPDATE search_backfill SET indexed_seq = {indexed} WHERE id = 1"))?;
-    }
-    exec(&mut conn, commit)?;
-    if mysql {
-        exec(&mut conn, "ANALYZE TABLE messages, message_terms, rooms, room_members")?;
-    } else {
-        exec(&mut conn, "PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
-    }
+    db.set_pointers(id_base, last_id, &room_tops, args.index)?;
+    db.analyze()?;
     let seed_seconds = started.elapsed().as_secs_f64();
     eprintln!("seeded in {seed_seconds:.0} s");
-    let database_bytes = match &url {
-        DatabaseUrl::Sqlite(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-        DatabaseUrl::Mysql(_) => scalar(
-            &mut conn,
-            "SELECT CAST(SUM(data_length + index_length) AS SIGNED) AS v FROM information_schema.tables \
-             WHERE table_schema = DATABASE()",
-        )
-        .ok()
-        .map(|v| v as u64),
-    };
-    drop(conn);
+    let database_bytes = db.database_bytes();
+    drop(db);
 
     // The queries, and a second pass over the same corpus to count their matches by scope.
     let classes = plan_queries(&freq, args.messages);
@@ -521,13 +378,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn literals_are_escaped_for_each_backend() {
-        assert_eq!(quoted("don't", false), "'don''t'");
-        assert_eq!(quoted("a\\b'", true), "'a\\\\b'''");
-        assert_eq!(quoted("a\\b", false), "'a\\b'");
-    }
-
-    #[test]
     fn the_matcher_follows_the_servers_query_parse() {
         let mut m = Matcher::new();
         let two = m.add_query("Hello world");
@@ -541,11 +391,5 @@ mod tests {
         let terms: Vec<&str> = doc.split(' ').collect();
         assert_eq!(m.doc_mask(&terms) & phrase, 0);
         assert_ne!(m.doc_mask(&terms) & two, two);
-    }
-
-    #[test]
-    fn timestamps_are_what_the_server_writes() {
-        assert_eq!(timestamp(0), "2026-01-01 00:00:00.000");
-        assert_eq!(timestamp(4), "2026-01-01 00:01:40.000");
     }
 }

@@ -78,6 +78,44 @@ async fn register(addr: SocketAddr, index: usize, run_tag: &str) -> Result<Bench
     Ok(BenchUser { cookie })
 }
 
+/// Logs in an existing user (one the seeder wrote) and returns its session cookie.
+pub async fn log_in(addr: SocketAddr, phone: &str, password: &str) -> Result<BenchUser, String> {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let http = client(jar.clone());
+    let base = format!("http://{addr}");
+    let response = http
+        .post(format!("{base}/api/session"))
+        .json(&json!({"phone": phone, "password": password}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("cannot log in {phone}: {}", response.status()));
+    }
+    use reqwest::cookie::CookieStore;
+    let cookie = jar
+        .cookies(&base.parse().expect("a URL"))
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .ok_or("no session cookie")?;
+    Ok(BenchUser { cookie })
+}
+
+/// Logs in every phone, `at_once` at a time, in order.
+pub async fn log_in_all(
+    addr: SocketAddr,
+    phones: &[String],
+    password: &str,
+    at_once: usize,
+) -> Result<Vec<BenchUser>, String> {
+    let mut users = Vec::with_capacity(phones.len());
+    for chunk in phones.chunks(at_once.max(1)) {
+        for result in join_all(chunk.iter().map(|p| log_in(addr, p, password))).await {
+            users.push(result?);
+        }
+    }
+    Ok(users)
+}
+
 /// Creates the rooms (an existing one is fine) and returns their names.
 pub async fn create_rooms(
     addr: SocketAddr,
