@@ -4,8 +4,10 @@
 // shows when the page comes back into view or is drawn again. While the page is in the
 // background, with notifications allowed (notifications.js), a new mention of us or a
 // new message in a direct room shows as a notification that opens the room at it.
+// A long list also offers "Browse rooms", the room directory (rooms-directory.js).
 
 import { notificationContent, notify, permission, setUpOffer, shouldNotify } from "./notifications.js";
+import { setUpDirectory } from "./rooms-directory.js";
 import { messageUrl } from "./search-format.js";
 
 const list = document.getElementById("room-list");
@@ -17,6 +19,9 @@ function start(list) {
   const meId = Number(list.dataset.meId);
   // Each room's counts at the last look (after the first), to see what is new.
   let counts = null;
+  // "Browse rooms", offered once the list is long.
+  const directory = setUpDirectory();
+  directory.update(list.children.length);
 
   function span(className, text) {
     const el = document.createElement("span");
@@ -156,6 +161,7 @@ function start(list) {
       else if (room.last_message_id === 0 && changed) clearPreview(link, room);
     }
     counts = new Map(rooms.map((r) => [r.name, { mentions: r.mentions, unread: r.unread }]));
+    directory.update(list.children.length);
     document.title = total > 0 ? `(${total}) ${baseTitle}` : baseTitle;
   }
 

@@ -146,6 +146,18 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/notifications.js"),
     },
+    // The rooms page's "Browse rooms" (the room directory) and its words (pure, tested
+    // in tests/js/).
+    Asset {
+        name: "rooms-directory.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/rooms-directory.js"),
+    },
+    Asset {
+        name: "directory-format.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/directory-format.js"),
+    },
 ];
 
 /// A weak validator from the content, so browsers revalidate cheaply (304).
