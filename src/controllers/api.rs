@@ -215,11 +215,21 @@ pub struct HistoryQuery {
     pub limit: Option<i64>,
 }
 
+/// A page size from `limit=`: `default` without one, clamped to `max`, 400 below 1.
+pub(crate) fn page_size(limit: Option<i64>, default: usize, max: usize) -> Result<usize, AppError> {
+    match limit {
+        None => Ok(default),
+        Some(l) if l < 1 => Err(AppError::BadRequest("limit must be 1 or more".into())),
+        Some(l) => Ok((l as usize).min(max)),
+    }
+}
+
+/// A page of messages: a room's history (oldest first) or search results (newest first).
 #[derive(Serialize, ToSchema)]
 #[schema(bound = "")]
 pub struct MessagePage<'a> {
-    messages: Vec<MessageView<'a>>,
-    has_more: bool,
+    pub(crate) messages: Vec<MessageView<'a>>,
+    pub(crate) has_more: bool,
 }
 
 /// A page of a room's history, oldest first.
@@ -239,11 +249,7 @@ pub async fn list_messages(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limits = &state.config.limits;
-    let limit = match query.limit {
-        None => limits.history_default,
-        Some(l) if l < 1 => return Err(AppError::BadRequest("limit must be 1 or more".into())),
-        Some(l) => (l as usize).min(limits.history_max),
-    };
+    let limit = page_size(query.limit, limits.history_default, limits.history_max)?;
     if query.before.is_some_and(|b| b < 1) || query.after.is_some_and(|a| a < 0) {
         return Err(AppError::BadRequest("before and after are message ids".into()));
     }

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::api::page_size;
 use crate::auth::CurrentUser;
 use crate::errors::{AppError, ErrorBody};
 use crate::models::room::{Room, RoomSummary};
@@ -48,11 +49,7 @@ pub async fn directory(
     user: CurrentUser,
     query: web::Query<DirectoryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let limit = match query.limit {
-        None => PAGE_DEFAULT,
-        Some(l) if l < 1 => return Err(AppError::BadRequest("limit must be 1 or more".into())),
-        Some(l) => (l as usize).min(PAGE_MAX),
-    };
+    let limit = page_size(query.limit, PAGE_DEFAULT, PAGE_MAX)?;
     let q = query.q.as_deref().unwrap_or_default().trim().to_owned();
     let after = query.after.clone().filter(|a| !a.is_empty());
     let user_id = user.id;

@@ -4,14 +4,14 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::api::{page_size, MessagePage};
 use super::page_context;
 use crate::auth::{CurrentUser, PageUser};
 use crate::errors::{AppError, ErrorBody};
 use crate::ids::MessageId;
-use crate::models::message::MessageView;
 use crate::services::search::{self, SearchRequest};
 use crate::state::AppState;
 use crate::views::{self, PageError};
@@ -40,19 +40,11 @@ pub struct SearchQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Serialize, ToSchema)]
-#[schema(bound = "")]
-pub struct SearchResults<'a> {
-    /// Newest first.
-    messages: Vec<MessageView<'a>>,
-    has_more: bool,
-}
-
 /// Messages matching every word of `q`, newest first, in the rooms the caller may read.
 #[utoipa::path(get, path = "/api/search", tag = "messages", security(("session" = [])),
     params(SearchQuery),
     responses(
-        (status = 200, description = "a page of results", body = SearchResults),
+        (status = 200, description = "a page of results", body = MessagePage),
         (status = 400, description = "bad paging parameters", body = ErrorBody),
         (status = 401, description = "not logged in", body = ErrorBody),
         (status = 404, description = "no such room (or one the caller may not read)", body = ErrorBody),
@@ -66,11 +58,7 @@ pub async fn search(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limits = &state.config.limits;
-    let limit = match query.limit {
-        None => limits.history_default,
-        Some(l) if l < 1 => return Err(AppError::BadRequest("limit must be 1 or more".into())),
-        Some(l) => (l as usize).min(limits.history_max),
-    };
+    let limit = page_size(query.limit, limits.history_default, limits.history_max)?;
     if query.before.is_some_and(|b| b < 1) {
         return Err(AppError::BadRequest("before is a message id".into()));
     }
@@ -80,7 +68,7 @@ pub async fn search(
     let request =
         SearchRequest { q: &query.q, room: query.room.as_deref(), before: query.before.map(MessageId), limit };
     let (found, has_more) = search::search(&state, &user, request).await?;
-    let body = SearchResults { messages: found.iter().map(|(m, room)| m.view(room)).collect(), has_more };
+    let body = MessagePage { messages: found.iter().map(|(m, room)| m.view(room)).collect(), has_more };
     Ok(HttpResponse::Ok().json(body))
 }
 

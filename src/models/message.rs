@@ -297,6 +297,11 @@ impl Message {
             .limit(limit as i64)
             .select((message_columns!(), rooms::name))
             .load::<(MessageRow, String)>(c))?;
+        Message::loaded_with_names(conn, rows)
+    }
+
+    /// Rows joined with their rooms' names, as messages in their current state.
+    fn loaded_with_names(conn: &mut DbConn, rows: Vec<(MessageRow, String)>) -> DbResult<Vec<(Message, String)>> {
         let (rows, names): (Vec<MessageRow>, Vec<String>) = rows.into_iter().unzip();
         Ok(Message::loaded(conn, rows)?.into_iter().zip(names).collect())
     }
@@ -317,8 +322,7 @@ impl Message {
             .limit(limit as i64)
             .select((message_columns!(), rooms::name))
             .load::<(MessageRow, String)>(c))?;
-        let (rows, names): (Vec<MessageRow>, Vec<String>) = rows.into_iter().unzip();
-        Ok(Message::loaded(conn, rows)?.into_iter().zip(names).collect())
+        Message::loaded_with_names(conn, rows)
     }
 
     /// Messages by id in their current state, with their rooms' names, in no
@@ -333,8 +337,7 @@ impl Message {
             .filter(messages::id.eq_any(ids))
             .select((message_columns!(), rooms::name))
             .load::<(MessageRow, String)>(c))?;
-        let (rows, names): (Vec<MessageRow>, Vec<String>) = rows.into_iter().unzip();
-        Ok(Message::loaded(conn, rows)?.into_iter().zip(names).collect())
+        Message::loaded_with_names(conn, rows)
     }
 
     /// Messages by id (for room previews), in no particular order.
