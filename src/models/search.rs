@@ -199,8 +199,8 @@ impl SearchIndex {
         SearchIndex::add(conn, &[(id, room_id, text)])
     }
 
-    /// A room about to be deleted: its messages leave the index. An FTS5 table has no
-    /// foreign key; on MySQL the cascade from `messages` does it.
+    /// A room about to be deleted: its messages leave the index (neither an FTS5 table
+    /// nor `message_terms` has a foreign key that would cascade).
     pub fn remove_room(conn: &mut DbConn, room_id: RoomId) -> DbResult<()> {
         db_run!(
             conn,
@@ -210,9 +210,14 @@ impl SearchIndex {
                     "DELETE FROM message_search WHERE rowid IN (SELECT id FROM messages WHERE room_id = ?)"
                 )
                 .bind::<BigInt, _>(room_id.0)
+                .execute(c),
+            mysql
+                | c
+                | diesel::sql_query(
+                    "DELETE t FROM message_terms t JOIN messages m ON m.id = t.message_id WHERE m.room_id = ?"
+                )
+                .bind::<BigInt, _>(room_id.0)
                 .execute(c)
-                .map(|_| ()),
-            mysql | _c | Ok::<_, diesel::result::Error>(())
         )?;
         Ok(())
     }

@@ -69,6 +69,25 @@ impl TestDb {
         }
     }
 
+    /// Runs statements in a transaction left open (MySQL only) until the returned
+    /// guard is dropped, which rolls it back: the locks another writer would hold.
+    pub fn hold_transaction(&self, sql: &str) -> HeldTransaction {
+        assert!(self.mysql_name.is_some(), "hold_transaction is for MySQL");
+        let (url, sql) = (self.url.clone(), sql.to_owned());
+        let (started, wait_started) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            let mut conn = MysqlConnection::establish(&url).expect("open the test database");
+            conn.batch_execute("BEGIN").expect("begin");
+            conn.batch_execute(&sql).expect("the held statements");
+            started.send(()).expect("the test waits");
+            let _ = released.recv();
+            conn.batch_execute("ROLLBACK").expect("rollback");
+        });
+        wait_started.recv().expect("the held transaction started");
+        HeldTransaction { release: Some(release), worker: Some(worker) }
+    }
+
     /// The SQLite file's path (SQLite only).
     pub fn sqlite_path(&self) -> &str {
         self.url.trim_start_matches("sqlite://")
@@ -95,4 +114,19 @@ pub fn mysql_admin(sql: &str) -> Result<(), String> {
         let mut conn = MysqlConnection::establish(&format!("{}/", mysql_server_url())).map_err(|e| e.to_string())?;
         conn.batch_execute(sql).map_err(|e| e.to_string())
     })
+}
+
+/// A MySQL transaction held open by [`TestDb::hold_transaction`]; rolled back on drop.
+pub struct HeldTransaction {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for HeldTransaction {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
 }

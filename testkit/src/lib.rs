@@ -18,7 +18,7 @@ pub mod server;
 pub mod sse;
 pub mod ws;
 
-pub use db::{mysql_admin, off_runtime, MysqlConnection, TestDb};
+pub use db::{mysql_admin, off_runtime, HeldTransaction, MysqlConnection, TestDb};
 pub use http::{Client, Page};
 pub use redis::TestRedis;
 pub use server::TestServer;

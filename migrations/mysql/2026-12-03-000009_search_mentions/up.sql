@@ -12,8 +12,12 @@ CREATE TABLE message_terms (
     -- A search in one room.
     KEY message_terms_in_room (term, room_id, message_id),
     -- Taking a message out.
-    KEY message_terms_of_message (message_id),
-    CONSTRAINT message_terms_message FOREIGN KEY (message_id) REFERENCES messages (id) ON DELETE CASCADE
+    KEY message_terms_of_message (message_id)
+    -- No foreign key to messages: its check would hold a shared lock on every message
+    -- the indexer writes until the indexer commits, and an edit, a reaction or a delete
+    -- of one of them (under the writer's lock on message_sequence) would wait for it,
+    -- stalling every node's writer. A deleted room's rows go with it in code
+    -- (SearchIndex::remove_room); searches join rooms, so none can outlive it unseen.
 ) ENGINE = InnoDB;
 
 -- The mentions of history stored before this migration are found by the server when
