@@ -48,6 +48,8 @@ struct View {
     /// Acknowledgements still owed for repeated client_ids: they answer with the first
     /// copy, an id already in the view, and are not deliveries.
     repeats: HashMap<String, usize>,
+    /// HTTP writes answered 503 and tried again.
+    unavailable: usize,
     problems: Vec<String>,
 }
 
@@ -141,6 +143,33 @@ fn id_of(message: &Value) -> i64 {
 
 fn seq_of(message: &Value) -> i64 {
     message["seq"].as_i64().unwrap()
+}
+
+/// Tries of an HTTP write answered 503 before it counts as a problem.
+const HTTP_TRIES: u32 = 10;
+
+/// An HTTP write, tried again while the server answers 503 (`unavailable`: the
+/// database was too slow this time), as PROTOCOL.md asks of a client: a send goes again
+/// with its `client_id`, so it is stored once whatever the first try did. Counts the
+/// 503s; says whether it was tried more than once.
+async fn with_retries<'a, Fut>(
+    client: &'a Client,
+    unavailable: &mut usize,
+    request: impl Fn(&'a Client) -> Fut,
+) -> (StatusCode, Value, bool)
+where
+    Fut: std::future::Future<Output = (StatusCode, Value)>,
+{
+    let mut tries = 0;
+    loop {
+        let (status, body) = request(client).await;
+        tries += 1;
+        if status != StatusCode::SERVICE_UNAVAILABLE || tries == HTTP_TRIES {
+            return (status, body, tries > 1);
+        }
+        *unavailable += 1;
+        tokio::time::sleep(Duration::from_millis(100 * u64::from(tries))).await;
+    }
 }
 
 const EMOJI: &[&str] = &["👍", "❤️", "😂", "🎉"];
@@ -328,11 +357,14 @@ impl Device {
                 self.ws.as_mut().expect("connected").send(frame).await;
             }
             Kind::EventStream | Kind::Polling => {
-                let (status, body) = self
-                    .client
-                    .post_json(&format!("/api/rooms/{room}/messages"), &json!({"text": text, "client_id": client_id}))
-                    .await;
-                let expected = if repeat { StatusCode::OK } else { StatusCode::CREATED };
+                let path = format!("/api/rooms/{room}/messages");
+                let body = json!({"text": text, "client_id": client_id});
+                let (status, body, retried) =
+                    with_retries(&self.client, &mut self.view.unavailable, |client| client.post_json(&path, &body))
+                        .await;
+                // A retry of a fresh send may find it stored by the attempt answered 503.
+                let expected =
+                    if repeat || (retried && status == StatusCode::OK) { StatusCode::OK } else { StatusCode::CREATED };
                 if status != expected {
                     self.view.problems.push(format!("POST {client_id}: {status} {body}"));
                 } else {
@@ -385,15 +417,24 @@ impl Device {
             Kind::EventStream | Kind::Polling => {
                 let path = format!("/api/rooms/{room}/messages/{id}");
                 let status = match frame["type"].as_str().unwrap() {
-                    "edit" => self.client.patch_json(&path, &json!({"text": frame["text"]})).await.0,
-                    "delete" => self.client.delete(&path).await.0,
+                    "edit" => {
+                        let body = json!({"text": frame["text"]});
+                        with_retries(&self.client, &mut self.view.unavailable, |client| client.patch_json(&path, &body))
+                            .await
+                            .0
+                    }
+                    "delete" => {
+                        with_retries(&self.client, &mut self.view.unavailable, |client| client.delete(&path)).await.0
+                    }
                     _ => {
                         let emoji = frame["emoji"].as_str().unwrap();
                         let path = format!("{path}/reactions/{emoji}");
                         if frame["on"] == true {
-                            self.client.put(&path).await.0
+                            with_retries(&self.client, &mut self.view.unavailable, |client| client.put(&path)).await.0
                         } else {
-                            self.client.delete(&path).await.0
+                            with_retries(&self.client, &mut self.view.unavailable, |client| client.delete(&path))
+                                .await
+                                .0
                         }
                     }
                 };
@@ -585,6 +626,8 @@ async fn run_scenario(nodes: Vec<std::sync::Arc<TestServer>>) {
     }
     let dropped: usize = devices.iter().map(|d| d.dropped_by_server).sum();
     eprintln!("consistency: the server dropped {dropped} connection(s), each resumed with since");
+    let unavailable: usize = devices.iter().map(|d| d.view.unavailable).sum();
+    eprintln!("consistency: {unavailable} HTTP write(s) answered 503 and tried again");
 
     // Anything stored after the first snapshot (late WebSocket resends) is included.
     for room in ROOMS {
