@@ -32,11 +32,12 @@ function continues(previous, item) {
     new Date(item.sentAt) - new Date(previous.sentAt) < GROUP_WINDOW_MS;
 }
 
-// Who is still typing at `now`, in the order they started; forgets the others.
-export function stillTyping(untilByName, now) {
+// Who is still typing at `now` (user id -> {nickname, until}), in the order they
+// started; forgets the others.
+export function stillTyping(typingById, now) {
   const names = [];
-  for (const [name, until] of untilByName) {
-    if (until > now) names.push(name); else untilByName.delete(name);
+  for (const [id, sign] of typingById) {
+    if (sign.until > now) names.push(sign.nickname); else typingById.delete(id);
   }
   return names;
 }
@@ -128,4 +129,53 @@ export function reactionLabel(chip) {
 export function actionRefusedText(kind, why) {
   const what = { edit: "Not edited", delete: "Not deleted", react: "Reaction not saved" }[kind] || "Not done";
   return `${what}: ${why}.`;
+}
+
+// An http(s) address in message text: the scheme, not inside a longer word or another
+// address ("javascript://https://…"), then everything up to a space or a character
+// that never belongs in one written in prose (full-width punctuation included).
+const URL_IN_TEXT = /(?<![A-Za-z0-9+.:\/-])https?:\/\/[^\s<>"，。！？；：、「」『』（）《》【】]+/giu;
+// Punctuation that ends a sentence rather than the address ("see https://x.org.").
+const TRAILING = /[.,;:!?'*…]+$/u;
+
+// The text in pieces, each {text, href: null | address}: only http:// and https://
+// addresses are links, every other scheme stays text. Joined, the pieces give back
+// the text.
+export function linkSegments(text) {
+  const out = [];
+  let plain = 0;
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    let address = match[0].replace(TRAILING, "");
+    // A closing bracket is the address's own only when it opened one inside it.
+    while (/[)\]}]$/.test(address) && unbalanced(address)) {
+      address = address.slice(0, -1).replace(TRAILING, "");
+    }
+    const href = httpAddress(address);
+    if (!href) continue;
+    if (match.index > plain) out.push({ text: text.slice(plain, match.index), href: null });
+    out.push({ text: address, href });
+    plain = match.index + address.length;
+  }
+  if (plain < text.length || out.length === 0) out.push({ text: text.slice(plain), href: null });
+  return out;
+}
+
+function unbalanced(address) {
+  const pairs = { ")": "(", "]": "[", "}": "{" };
+  const close = address[address.length - 1];
+  const count = (c) => address.split(c).length - 1;
+  return count(close) > count(pairs[close]);
+}
+
+// The address as the browser will open it, or null when it is not http(s) after all.
+function httpAddress(address) {
+  let url;
+  try {
+    url = new URL(address);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  if (!url.hostname) return null;
+  return url.href;
 }

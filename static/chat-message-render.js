@@ -5,6 +5,7 @@
 // reader stands out.
 
 import { firstLine, reactionChips } from "./chat-lifecycle.js";
+import { linkSegments } from "./chat-format.js";
 import { mentionSegments, mentionsMe } from "./chat-mentions.js";
 import {
   DELETED_TEXT, editedTitle, ORIGINAL_DELETED_TEXT, reactionLabel, reactionTitle,
@@ -79,19 +80,28 @@ function renderLine(message, ctx) {
   return line;
 }
 
-// The text, each mention in it marked (the reader's own differently).
+// The text, each mention in it marked (the reader's own differently) and each
+// http(s) address a link that opens in a new tab and tells the site nothing of us.
 function renderText(message, ctx) {
   const p = el("p", "text");
   const names = ctx.pending || !ctx.mentionNames ? [] : ctx.mentionNames(message);
   for (const piece of mentionSegments(message.text, names)) {
     if (!piece.mention) {
-      p.append(piece.text);
+      for (const part of linkSegments(piece.text)) p.append(part.href ? renderLink(part) : part.text);
       continue;
     }
     const mine = piece.mention === ctx.me.nickname;
     p.append(el("span", mine ? "mention mention-me" : "mention", piece.text));
   }
   return p;
+}
+
+function renderLink(part) {
+  const a = el("a", "text-link", part.text);
+  a.href = part.href;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer nofollow";
+  return a;
 }
 
 // The message replied to, in short; clicking it shows the original.

@@ -37,6 +37,8 @@ export class Sender {
     if (!this.joined()) list.note(p.view, "waiting");
     this.flush();
     composer.clear();
+    // The others clear our sign when the message lands: the next draft says so again at once.
+    this.lastTypingSent = 0;
     if (mode) composer.cancelMode();
     list.scrollToBottom();
   }

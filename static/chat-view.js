@@ -70,7 +70,7 @@ export class ChatView {
     );
     this.online = new Map(); // user id -> user, for who is online
     this.list.otherNames = this.online; // reactions name who is online too
-    this.typingUntil = new Map(); // nickname -> time
+    this.typing = new Map(); // user id -> {nickname, until}: who is typing
     this.unseen = 0; // messages from others not yet seen (tab hidden or scrolled up)
     this.detached = false; // the list ends before the latest messages (opened at one)
     this.countdown = null; // ticks the "reconnecting in" seconds
@@ -138,7 +138,7 @@ export class ChatView {
     this.setStatus("removed", status);
     this.el.removedText.textContent = text;
     this.el.removed.hidden = false;
-    this.typingUntil.clear();
+    this.typing.clear();
     this.renderTyping();
     this.setMembers([]); // nobody is seen online here any more
   }
@@ -155,6 +155,7 @@ export class ChatView {
     if (online) this.online.set(user.id, user);
     else this.online.delete(user.id);
     this.renderMembers();
+    if (!online) this.stoppedTyping(user.id); // gone: no longer typing here
   }
 
   // Someone online changed their nickname or picture.
@@ -193,13 +194,21 @@ export class ChatView {
     (open ? this.el.membersClose : this.el.membersToggle).focus();
   }
 
-  someoneTyping(nickname) {
-    this.typingUntil.set(nickname, Date.now() + TYPING_LASTS_MS);
+  // Kept by user id: a nickname changed meanwhile is still one person typing.
+  someoneTyping(user) {
+    const sign = { nickname: user.nickname, until: Date.now() + TYPING_LASTS_MS };
+    this.typing.delete(user.id); // in the order they (re)started
+    this.typing.set(user.id, sign);
     this.renderTyping();
   }
 
+  // Their message arrived, or they left: the sign goes at once, not when it runs out.
+  stoppedTyping(userId) {
+    if (this.typing.delete(userId)) this.renderTyping();
+  }
+
   renderTyping() {
-    const text = typingText(stillTyping(this.typingUntil, Date.now()));
+    const text = typingText(stillTyping(this.typing, Date.now()));
     if (this.el.typing.textContent !== text) this.el.typing.textContent = text;
   }
 

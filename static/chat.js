@@ -226,6 +226,7 @@ function main() {
     if (mine) {
       sender.gotThrough();
     } else {
+      view.stoppedTyping(message.user.id);
       view.announce(`${message.user.nickname}: ${message.text}`);
       notifyOf(message);
     }
@@ -310,7 +311,7 @@ function main() {
 
   function onTyping(frame) {
     if (frame.room !== room || frame.user.id === me.id) return;
-    view.someoneTyping(frame.user.nickname);
+    view.someoneTyping(frame.user);
   }
 
   function onRead(frame) {

@@ -13,6 +13,8 @@ mod driver;
 mod lifecycle;
 #[path = "browser/moderation.rs"]
 mod moderation;
+#[path = "browser/polish.rs"]
+mod polish;
 #[path = "browser/search.rs"]
 mod search;
 #[path = "browser/settings.rs"]

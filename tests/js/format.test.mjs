@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 
 import {
   capitalize, charCount, countShown, countText, jumpText, listLayout, newMessagesText,
-  refusedForNowText, refusedText, secondsLeft, stillTyping, titleWithUnseen, tooLongText, typingText,
+  linkSegments, refusedForNowText, refusedText, secondsLeft, stillTyping, titleWithUnseen, tooLongText, typingText,
 } from "../../static/chat-format.js";
 
 // A message as the list describes it: ids as strings, the way the DOM keeps them.
@@ -66,9 +66,13 @@ test("no divider when nothing was read before, nor when everything is read", () 
 });
 
 test("those typing are named, up to two, and expired signs are forgotten", () => {
-  const until = new Map([["Ann", 100], ["Bob", 50], ["Cy", 200]]);
-  assert.deepEqual(stillTyping(until, 60), ["Ann", "Cy"]);
-  assert.deepEqual([...until.keys()], ["Ann", "Cy"], "Bob's old sign is gone");
+  const signs = new Map([
+    [1, { nickname: "Ann", until: 100 }],
+    [2, { nickname: "Bob", until: 50 }],
+    [3, { nickname: "Cy", until: 200 }],
+  ]);
+  assert.deepEqual(stillTyping(signs, 60), ["Ann", "Cy"]);
+  assert.deepEqual([...signs.keys()], [1, 3], "Bob's old sign is gone");
   assert.equal(typingText([]), "");
   assert.equal(typingText(["Ann"]), "Ann is typing…");
   assert.equal(typingText(["Ann", "Cy"]), "Ann and Cy are typing…");
@@ -110,4 +114,30 @@ test("refusals say why and what happens next", () => {
   assert.equal(refusedText("not allowed"), "Not sent: not allowed.");
   assert.equal(capitalize("room not found"), "Room not found");
   assert.equal(capitalize(""), "");
+});
+
+test("http and https addresses become links, nothing else does", () => {
+  const links = (text) => linkSegments(text).filter((p) => p.href).map((p) => p.href);
+  assert.deepEqual(links("see https://example.org/a?b=1#c now"), ["https://example.org/a?b=1#c"]);
+  assert.deepEqual(links("HTTP://Example.org"), ["http://example.org/"]);
+  assert.deepEqual(links("javascript:alert(1) and data:text/html,x and ftp://x.org"), []);
+  assert.deepEqual(links("javascript://https://x.org"), [], "a scheme inside another is not one");
+  assert.deepEqual(links("mailto:a@b.c file:///etc/passwd"), []);
+  assert.deepEqual(links("http:// nothing"), []);
+  assert.deepEqual(links("end of a sentence https://x.org/page."), ["https://x.org/page"]);
+  assert.deepEqual(links("(https://x.org/wiki/A_(b))"), ["https://x.org/wiki/A_(b)"]);
+  assert.deepEqual(links("(see https://x.org/a)"), ["https://x.org/a"]);
+  assert.deepEqual(links("看这里https://例子.中国/页，好吗"), ["https://xn--fsqu00a.xn--fiqs8s/%E9%A1%B5"]);
+});
+
+test("the pieces give back the text", () => {
+  for (const text of ["", "plain", "a https://x.org b http://y.org.", "https://x.org", "<b>https://x.org/\"q\"</b>"]) {
+    assert.equal(linkSegments(text).map((p) => p.text).join(""), text);
+  }
+  const pieces = linkSegments("go https://x.org/a now");
+  assert.deepEqual(pieces, [
+    { text: "go ", href: null },
+    { text: "https://x.org/a", href: "https://x.org/a" },
+    { text: " now", href: null },
+  ]);
 });
