@@ -4,7 +4,7 @@ use actix_web::web;
 
 use crate::controllers::{
     self, account, admin, api, assets, auth, directory, events, health, invites, members, messages, moderation,
-    openapi, rooms, search, settings, ws,
+    openapi, people, rooms, search, settings, ws,
 };
 
 /// Routes that need no session (and so skip the session store). `/metrics` is here
@@ -67,6 +67,7 @@ pub fn with_session(cfg: &mut web::ServiceConfig) {
                 .service(api_resource("/me/export", "GET").route(web::get().to(account::export)))
                 .service(api_resource("/search", "GET").route(web::get().to(search::search)))
                 .service(api_resource("/directory", "GET").route(web::get().to(directory::directory)))
+                .service(api_resource("/users", "GET").route(web::get().to(people::find)))
                 .service(
                     api_resource("/rooms", "GET, POST")
                         .route(web::get().to(api::list_rooms))

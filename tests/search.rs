@@ -20,15 +20,6 @@ async fn found(client: &Client, q: &str) -> Vec<String> {
     body["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect()
 }
 
-fn urlencoding(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 async fn post(client: &Client, room: &str, text: &str) -> Value {
     let (status, body) = client
         .post_json(&format!("/api/rooms/{room}/messages"), &json!({"text": text, "client_id": unique().to_string()}))

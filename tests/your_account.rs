@@ -426,3 +426,92 @@ async fn the_settings_page_has_a_form_each_with_errors_next_to_their_fields() {
     assert!(alice.get("/login?deleted=1").await.body.contains("account is deleted"));
     assert_eq!(alice.get("/rooms").await.status, StatusCode::SEE_OTHER);
 }
+
+// ---- finding people ----
+
+/// The nicknames `GET /api/users?q=` answers, in order.
+async fn found(client: &Client, q: &str) -> Vec<String> {
+    let (status, body) = client.get_json(&format!("/api/users?q={}", urlencoding(q))).await;
+    assert_eq!(status, StatusCode::OK, "{q}: {body}");
+    for user in body["users"].as_array().unwrap() {
+        let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["avatar_url", "id", "nickname"], "a person as others see them, nothing more");
+    }
+    body["users"].as_array().unwrap().iter().map(|u| u["nickname"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn people_are_found_by_the_start_of_their_nickname_in_any_case_never_by_phone_and_at_most_ten() {
+    let server = TestServer::start();
+    let mut me = server.client();
+    assert_eq!(me.register(&fresh_phone(), "Zed", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let tag = unique();
+    let mut people = Vec::new();
+    for i in 0..12 {
+        let mut client = server.client();
+        let nickname = format!("Pat{tag}-{i:02}");
+        assert_eq!(client.register(&fresh_phone(), &nickname, PASSWORD).await.status, StatusCode::SEE_OTHER);
+        people.push((client, nickname));
+    }
+    let mut odd = server.client();
+    for nickname in [format!("ärger{tag}"), format!("a_b{tag}"), format!("a%c{tag}")] {
+        assert_eq!(odd.register(&fresh_phone(), &nickname, PASSWORD).await.status, StatusCode::SEE_OTHER);
+        odd = server.client();
+    }
+
+    // The first ten by nickname, whatever the case typed; the caller is not among them.
+    let all: Vec<String> = people.iter().map(|(_, n)| n.clone()).collect();
+    assert_eq!(found(&me, &format!("pat{tag}")).await, all[..10]);
+    assert_eq!(found(&me, &format!("PAT{tag}-1")).await, all[10..]);
+    assert_eq!(found(&me, &format!("  Pat{tag}-03 ")).await, [all[3].clone()], "trimmed");
+    assert!(found(&me, "Zed").await.is_empty(), "never the caller");
+    assert!(found(&me, &format!("at{tag}")).await.is_empty(), "the start, not the middle");
+    // LIKE's wildcards are characters like any other; letters beyond ASCII as typed.
+    assert_eq!(found(&me, &format!("a_b{tag}")).await, [format!("a_b{tag}")]);
+    assert!(found(&me, "a_").await.iter().all(|n| n.starts_with("a_")), "_ is not a wildcard");
+    assert_eq!(found(&me, &format!("a%c{tag}")).await, [format!("a%c{tag}")]);
+    assert_eq!(found(&me, &format!("ärger{tag}")).await, [format!("ärger{tag}")]);
+
+    // Never by phone number.
+    let phone = people[0].0.phone.clone();
+    assert!(found(&me, &phone).await.is_empty());
+    assert!(found(&me, &phone[1..]).await.is_empty());
+
+    // A deleted account is nobody to message.
+    let (gone, gone_name) = people.remove(0);
+    assert_eq!(gone.delete_json("/api/me", &json!({"password": PASSWORD})).await.0, StatusCode::NO_CONTENT);
+    assert!(found(&me, &gone_name).await.is_empty());
+
+    // Bad input gets its error; strangers get nothing.
+    for q in ["", "   ", &"x".repeat(33)] {
+        let (status, body) = me.get_json(&format!("/api/users?q={}", urlencoding(q))).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_request")),
+            "{q:?}"
+        );
+    }
+    let (status, _) = me.get_json("/api/users").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = server.client().get_json(&format!("/api/users?q=pat{tag}")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+}
+
+#[tokio::test]
+async fn looking_people_up_faster_than_a_person_types_is_refused_for_a_moment() {
+    let server = TestServer::start();
+    let me = server.user().await;
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(me.get_json("/api/users?q=someone").await.0);
+    }
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    let (status, body) = loop {
+        let answer = me.get_json("/api/users?q=someone").await;
+        if answer.0 == StatusCode::TOO_MANY_REQUESTS {
+            break answer;
+        }
+    };
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+}

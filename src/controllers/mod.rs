@@ -13,6 +13,7 @@ pub mod members;
 pub mod messages;
 pub mod moderation;
 pub mod openapi;
+pub mod people;
 pub mod rooms;
 pub mod search;
 pub mod settings;

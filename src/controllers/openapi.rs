@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{account, admin, api, directory, events, invites, members, messages, moderation, search};
+use super::{account, admin, api, directory, events, invites, members, messages, moderation, people, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -60,6 +60,7 @@ use super::{account, admin, api, directory, events, invites, members, messages, 
         events::stream,
         search::search,
         directory::directory,
+        people::find,
     ),
     modifiers(&SessionCookie),
     tags(

@@ -48,6 +48,17 @@ diesel::define_sql_function! {
     fn last_insert_id() -> diesel::sql_types::BigInt;
 }
 
+diesel::define_sql_function! {
+    /// SQL's LOWER (SQLite's folds ASCII letters only).
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `text` as a LIKE pattern that matches it literally (`!` escapes LIKE's wildcards, so
+/// the query says `ESCAPE '!'`).
+pub fn like_literal(text: &str) -> String {
+    text.chars().flat_map(|c| if matches!(c, '!' | '%' | '_') { vec!['!', c] } else { vec![c] }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

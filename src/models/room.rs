@@ -342,12 +342,7 @@ impl Room {
         limit: usize,
     ) -> DbResult<(Vec<RoomSummary>, bool)> {
         // LIKE's wildcards in `q` are literal characters here.
-        let escaped: String = q
-            .to_lowercase()
-            .chars()
-            .flat_map(|c| if matches!(c, '!' | '%' | '_') { vec!['!', c] } else { vec![c] })
-            .collect();
-        let pattern = format!("%{escaped}%");
+        let pattern = format!("%{}%", super::like_literal(&q.to_lowercase()));
         let banned = super::moderation::Sanctions::banned_rooms(conn, user_id, super::now())?;
         let mut found: Vec<Room> = db_run!(conn, |c| {
             let mut query = rooms::table

@@ -113,6 +113,29 @@ impl User {
         .map_err(Into::into)
     }
 
+    /// Up to `limit` people, by nickname, whose nickname starts with `prefix` in any
+    /// case: never `me`, never a deleted account.
+    pub fn by_nickname_prefix(conn: &mut DbConn, prefix: &str, me: UserId, limit: usize) -> DbResult<Vec<User>> {
+        // Lowercased on both sides (MySQL's nicknames compare as bytes); as typed too,
+        // since SQLite's LOWER leaves letters beyond ASCII as they are.
+        let folded = format!("{}%", super::like_literal(&prefix.to_lowercase()));
+        let as_typed = format!("{}%", super::like_literal(prefix));
+        db_run!(conn, |c| users::table
+            .filter(
+                super::lower(users::nickname)
+                    .like(folded.clone())
+                    .escape('!')
+                    .or(users::nickname.like(as_typed.clone()).escape('!')),
+            )
+            .filter(users::id.ne(me))
+            .filter(users::deleted_at.is_null())
+            .order(users::nickname.asc())
+            .limit(limit as i64)
+            .select(User::as_select())
+            .load(c))
+        .map_err(Into::into)
+    }
+
     /// Whether a nickname, or one that looks the same (same skeleton), is taken.
     pub fn nickname_taken(conn: &mut DbConn, nickname: &str, skeleton: &str) -> DbResult<bool> {
         let found: Option<UserId> = db_run!(conn, |c| users::table

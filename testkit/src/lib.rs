@@ -57,6 +57,16 @@ pub fn mysql_server_addr() -> SocketAddr {
     host_port.parse().expect("CHATROOM_TEST_MYSQL_URL names host:port")
 }
 
+/// `text` percent-encoded for a query string (every byte but unreserved ones).
+pub fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 pub fn unique() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
