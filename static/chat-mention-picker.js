@@ -1,12 +1,11 @@
 // The composer's `@` suggestions: typing `@` and the start of a name opens a list of
-// the room's members that fit (chat-mentions.js says who and in what order); ArrowUp
-// and ArrowDown move through it, Enter or Tab (or a click) writes `@nickname `, Escape
-// closes it. The message box stays focused throughout and points at the list and its
-// active option (aria-controls, aria-expanded, aria-activedescendant), as a combobox
-// does. RoomPeople is who the suggestions come from: the room's members
+// the room's members that fit (chat-mentions.js says who and in what order), a
+// SuggestionList (keyboard and ARIA, suggestion-list.js) whose pick writes
+// `@nickname `. RoomPeople is who the suggestions come from: the room's members
 // (GET /api/rooms/{name}/members, fetched once it is needed) and who is online now.
 
 import { insertMention, mentionAt, suggest } from "./chat-mentions.js";
+import { SuggestionList } from "./suggestion-list.js";
 
 // The members API's page, and how many pages are read at most (a very large room is
 // suggested from its first members by id and whoever is online).
@@ -73,27 +72,28 @@ export class MentionPicker {
   constructor(elements, ctx) {
     this.el = elements;
     this.ctx = ctx;
-    this.options = []; // the members offered
-    this.active = 0; // the index of the active one
     this.at = null; // {start, query}: what is being typed after an `@`
     this.writing = false; // a pick is being written into the box
     const { draft, list } = elements;
+    this.suggestions = new SuggestionList(draft, list, {
+      idPrefix: "mention-option",
+      optionClass: "mention-option",
+      render: (member) => this.optionContent(member),
+      onPick: (member) => this.pick(member),
+      onDismiss: () => {
+        this.at = null;
+      },
+    });
     draft.addEventListener("input", () => this.update());
     draft.addEventListener("click", () => this.update());
     draft.addEventListener("keyup", (event) => {
       if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) this.update();
     });
     draft.addEventListener("blur", () => this.close());
-    // A press on the list keeps the focus in the box; the click picks.
-    list.addEventListener("mousedown", (event) => event.preventDefault());
-    list.addEventListener("click", (event) => {
-      const option = event.target.closest("[role=option]");
-      if (option) this.pick(Number(option.dataset.index));
-    });
   }
 
   isOpen() {
-    return !this.el.list.hidden;
+    return this.suggestions.isOpen();
   }
 
   // The text or the caret moved: the list follows what is typed after the `@`.
@@ -111,29 +111,14 @@ export class MentionPicker {
   }
 
   render() {
-    const previous = this.options[this.active];
-    const options = suggest(this.ctx.people.all(), this.at.query, this.ctx.me.id);
-    if (options.length === 0) return this.close();
-    this.options = options;
-    const keep = previous ? options.findIndex((m) => m.id === previous.id) : -1;
-    this.active = keep === -1 ? 0 : keep;
-    this.el.list.replaceChildren(...options.map((member, i) => this.renderOption(member, i)));
-    this.el.list.hidden = false;
-    this.el.draft.setAttribute("aria-expanded", "true");
-    this.markActive();
+    this.suggestions.show(suggest(this.ctx.people.all(), this.at.query, this.ctx.me.id));
   }
 
-  renderOption(member, index) {
-    const li = document.createElement("li");
-    li.id = `mention-option-${index}`;
-    li.className = "mention-option";
-    li.setAttribute("role", "option");
-    li.dataset.index = String(index);
-    li.dataset.userId = String(member.id);
+  optionContent(member) {
     const name = document.createElement("span");
     name.className = "mention-name";
     name.textContent = member.nickname;
-    li.append(this.ctx.ui.avatarFor(member, "avatar avatar-sm"), name);
+    const parts = [this.ctx.ui.avatarFor(member, "avatar avatar-sm"), name];
     if (member.online) {
       const dot = document.createElement("span");
       dot.className = "online-dot";
@@ -141,67 +126,26 @@ export class MentionPicker {
       const said = document.createElement("span");
       said.className = "sr-only";
       said.textContent = ", online";
-      li.append(said, dot);
+      parts.push(said, dot);
     }
-    return li;
-  }
-
-  markActive() {
-    for (const [i, li] of Array.from(this.el.list.children).entries()) {
-      const on = i === this.active;
-      li.setAttribute("aria-selected", String(on));
-      if (on) li.scrollIntoView({ block: "nearest" });
-    }
-    this.el.draft.setAttribute("aria-activedescendant", `mention-option-${this.active}`);
+    return parts;
   }
 
   close() {
-    if (!this.isOpen()) return;
-    this.el.list.hidden = true;
-    this.el.list.replaceChildren();
-    this.options = [];
-    this.el.draft.setAttribute("aria-expanded", "false");
-    this.el.draft.removeAttribute("aria-activedescendant");
+    this.suggestions.close();
   }
 
   // The composer's keys while the list is open: true when the list took the key.
   keydown(event) {
-    if (!this.isOpen() || event.isComposing) return false;
-    const n = this.options.length;
-    switch (event.key) {
-      case "ArrowDown":
-        this.active = (this.active + 1) % n;
-        this.markActive();
-        break;
-      case "ArrowUp":
-        this.active = (this.active - 1 + n) % n;
-        this.markActive();
-        break;
-      case "Enter":
-      case "Tab":
-        if (event.shiftKey) return false;
-        this.pick(this.active);
-        break;
-      case "Escape":
-        event.stopPropagation();
-        this.at = null;
-        this.close();
-        break;
-      default:
-        return false;
-    }
-    event.preventDefault();
-    return true;
+    return this.suggestions.keydown(event);
   }
 
   // `@nickname ` in place of what was typed after the `@`.
-  pick(index) {
-    const member = this.options[index];
+  pick(member) {
     const draft = this.el.draft;
-    if (!member || !this.at) return this.close();
+    if (!this.at) return;
     const { text, caret } = insertMention(draft.value, this.at.start, draft.selectionStart, member.nickname);
     this.at = null;
-    this.close();
     draft.value = text;
     draft.setSelectionRange(caret, caret);
     draft.focus();

@@ -4,14 +4,18 @@
 // shows when the page comes back into view or is drawn again. While the page is in the
 // background, with notifications allowed (notifications.js), a new mention of us or a
 // new message in a direct room shows as a notification that opens the room at it.
-// A long list also offers "Browse rooms", the room directory (rooms-directory.js).
+// A long list also offers "Browse rooms", the room directory (rooms-directory.js), and
+// "Message someone" suggests people as their nickname is typed (people-picker.js).
 
 import { notificationContent, notify, permission, setUpOffer, shouldNotify } from "./notifications.js";
+import { setUpPeoplePicker } from "./people-picker.js";
 import { setUpDirectory } from "./rooms-directory.js";
 import { messageUrl } from "./search-format.js";
 
 const list = document.getElementById("room-list");
 if (list) start(list);
+const someone = document.getElementById("direct-nickname");
+if (someone) setUpPeoplePicker(someone, document.getElementById("people-list"), window.ChatUI);
 
 function start(list) {
   const UI = window.ChatUI;

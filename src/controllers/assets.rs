@@ -158,6 +158,18 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/directory-format.js"),
     },
+    // "Message someone"'s suggestions, and the listbox they share with the composer's
+    // `@` suggestions.
+    Asset {
+        name: "people-picker.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/people-picker.js"),
+    },
+    Asset {
+        name: "suggestion-list.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/suggestion-list.js"),
+    },
 ];
 
 /// A weak validator from the content, so browsers revalidate cheaply (304).
@@ -183,4 +195,22 @@ pub async fn asset(req: HttpRequest, name: web::Path<String>) -> Result<HttpResp
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     Ok(if fresh { response.finish() } else { response.content_type(asset.content_type).body(asset.body) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    /// A file added to static/ but not here would be a 404 for the page that imports it.
+    #[test]
+    fn every_file_in_static_is_served() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+        for entry in std::fs::read_dir(dir).expect("static/") {
+            let name = entry.expect("an entry").file_name().into_string().expect("a UTF-8 name");
+            let served =
+                ASSETS.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("static/{name} is not in ASSETS"));
+            let on_disk = std::fs::read_to_string(format!("{dir}/{name}")).expect("readable");
+            assert_eq!(served.body, on_disk, "static/{name}");
+        }
+    }
 }

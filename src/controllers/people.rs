@@ -27,7 +27,7 @@ pub struct PeopleQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct People {
-    /// At most 10, by nickname; never the caller, never a deleted account.
+    /// At most 10, by nickname ignoring case; never the caller, never a deleted account.
     users: Vec<PublicUser>,
 }
 

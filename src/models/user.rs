@@ -113,7 +113,7 @@ impl User {
         .map_err(Into::into)
     }
 
-    /// Up to `limit` people, by nickname, whose nickname starts with `prefix` in any
+    /// Up to `limit` people, by nickname (ignoring case), whose nickname starts with `prefix` in any
     /// case: never `me`, never a deleted account.
     pub fn by_nickname_prefix(conn: &mut DbConn, prefix: &str, me: UserId, limit: usize) -> DbResult<Vec<User>> {
         // Lowercased on both sides (MySQL's nicknames compare as bytes); as typed too,
@@ -129,7 +129,7 @@ impl User {
             )
             .filter(users::id.ne(me))
             .filter(users::deleted_at.is_null())
-            .order(users::nickname.asc())
+            .order((super::lower(users::nickname).asc(), users::nickname.asc()))
             .limit(limit as i64)
             .select(User::as_select())
             .load(c))

@@ -1,7 +1,8 @@
 //! The chat page's finish: the typing line going the moment the message it announced
 //! lands (or its writer leaves), and web addresses in messages as links that open in a
 //! new tab and say nothing of where they came from, while every other scheme stays
-//! text and a long address still wraps. Each at phone and desktop width.
+//! text and a long address still wraps; "Message someone" suggesting people as their
+//! nickname is typed, by keyboard. Each at phone and desktop width.
 
 use super::*;
 
@@ -119,4 +120,66 @@ async fn web_addresses_are_links_to_a_new_tab_and_other_schemes_stay_text_at_pho
 #[tokio::test]
 async fn web_addresses_are_links_to_a_new_tab_and_other_schemes_stay_text_at_desktop_width() {
     links(DESKTOP).await;
+}
+
+/// "Message someone"'s suggestions: `[open, the box's aria-expanded, the active option's
+/// name, every option's name, the whole list's text]`.
+const PEOPLE: &str = "const list = document.getElementById('people-list');
+    const box = document.getElementById('direct-nickname');
+    const active = document.getElementById(box.getAttribute('aria-activedescendant') || '-');
+    return [!list.hidden, box.getAttribute('aria-expanded'),
+        active && active.getAttribute('aria-selected') === 'true' ? active.querySelector('.mention-name').textContent : null,
+        Array.from(list.querySelectorAll('[role=option]')).map(o => o.querySelector('.mention-name').textContent),
+        list.textContent];";
+
+async fn finding_people(size: (u32, u32)) {
+    let server = TestServer::start();
+    let alice = person(&server, "alice").await;
+    let (bob, _bobby, _carol) =
+        (person(&server, "bob").await, person(&server, "Bobby").await, person(&server, "carol").await);
+    let driver = Driver::start();
+    let a = driver.browser(&server.url(""), size).await;
+    log_in(&a, &alice).await;
+
+    // Two people start with "bo", whatever the case; nobody's phone number shows.
+    a.find("#direct-nickname").await.send_keys("bo").await.expect("type");
+    let shown = a.wait_until("two suggestions", PEOPLE, |v| v[3] == json!(["bob", "Bobby"])).await;
+    assert_eq!((&shown[0], &shown[1], &shown[2]), (&json!(true), &json!("true"), &json!("bob")));
+    assert!(!shown[4].as_str().unwrap().contains(&bob.phone[3..]), "no phone number");
+    a.screenshot_with_focus(&format!("rooms-people-{}", size.0)).await;
+
+    // By keyboard: down to Bobby and back up past the top to him again, up to bob;
+    // Enter writes him in and closes the list; Escape closes it too.
+    a.keys(&Key::Down.to_string()).await;
+    assert_eq!(a.js(PEOPLE).await[2], "Bobby");
+    a.keys(&Key::Up.to_string()).await;
+    a.keys(&Key::Up.to_string()).await;
+    assert_eq!(a.js(PEOPLE).await[2], "Bobby", "it wraps around");
+    a.keys(&Key::Up.to_string()).await;
+    a.keys(&Key::Enter.to_string()).await;
+    let closed = a.js(PEOPLE).await;
+    assert_eq!((&closed[0], &closed[1]), (&json!(false), &json!("false")));
+    assert_eq!(a.js("return document.getElementById('direct-nickname').value").await, "bob");
+    assert_eq!(a.path().await, "/rooms", "a pick fills the box and sends nothing");
+    a.fill("#direct-nickname", "car").await;
+    a.wait_until("carol suggested", PEOPLE, |v| v[3] == json!(["carol"])).await;
+    a.keys(&Key::Escape.to_string()).await;
+    assert_eq!(a.js(PEOPLE).await[0], false);
+
+    // Enter on the name typed out in full opens the conversation.
+    a.fill("#direct-nickname", "bob").await;
+    a.wait_until("no list for a name typed out", PEOPLE, |v| v[0] == false).await;
+    a.keys(&Key::Enter.to_string()).await;
+    a.wait_until("a direct room", "return location.pathname", |p| p.as_str().unwrap().starts_with("/rooms/dm-")).await;
+    assert_eq!(a.text("#chat-title").await, "bob");
+}
+
+#[tokio::test]
+async fn message_someone_suggests_people_by_the_start_of_their_nickname_by_keyboard_at_phone_width() {
+    finding_people(PHONE).await;
+}
+
+#[tokio::test]
+async fn message_someone_suggests_people_by_the_start_of_their_nickname_by_keyboard_at_desktop_width() {
+    finding_people(DESKTOP).await;
 }
