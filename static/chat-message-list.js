@@ -228,10 +228,11 @@ export class MessageList {
     });
   }
 
+  // An item of the list of its own ("Today", "New messages"): a list holds list items
+  // only, and a screen reader reads it where it stands.
   insertSeparator(before, className, text) {
     const sep = document.createElement("li");
     sep.className = className;
-    sep.setAttribute("role", "separator");
     sep.textContent = text;
     this.el.list.insertBefore(sep, before);
   }

@@ -11,6 +11,9 @@ const PAUSE_MS = 150;
 export function setUpPeoplePicker(input, list, ui) {
   let timer = null;
   let asked = ""; // the last text asked about: older answers are ignored
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("autocomplete", "off");
   const suggestions = new SuggestionList(input, list, {
     idPrefix: "people-option",
     optionClass: "mention-option",
@@ -42,9 +45,6 @@ export function setUpPeoplePicker(input, list, ui) {
     suggestions.show(users);
   }
 
-  input.setAttribute("role", "combobox");
-  input.setAttribute("aria-autocomplete", "list");
-  input.setAttribute("autocomplete", "off");
   input.addEventListener("input", () => {
     clearTimeout(timer);
     const text = input.value.trim();

@@ -8,15 +8,17 @@
 export class SuggestionList {
   // input, list: the box and its <ul role=listbox>; options: {idPrefix (each option's
   // id is idPrefix-index), optionClass, render(item) -> the option's children,
-  // onPick(item), onDismiss() (Escape)}.
+  // onPick(item), onDismiss() (Escape)}. An <input role=combobox> says whether the list
+  // is open (aria-expanded); a <textarea> may have no such role, nor that attribute.
   constructor(input, list, options) {
     this.input = input;
     this.list = list;
     this.options = options;
     this.items = [];
     this.active = 0;
+    this.expands = input.getAttribute("role") === "combobox";
     input.setAttribute("aria-controls", list.id);
-    input.setAttribute("aria-expanded", "false");
+    this.setExpanded(false);
     // A press on the list keeps the focus in the box; the click picks.
     list.addEventListener("mousedown", (event) => event.preventDefault());
     list.addEventListener("click", (event) => {
@@ -43,7 +45,7 @@ export class SuggestionList {
     this.active = keep === -1 ? 0 : keep;
     this.list.replaceChildren(...items.map((item, i) => this.renderOption(item, i)));
     this.list.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
+    this.setExpanded(true);
     this.markActive();
   }
 
@@ -72,8 +74,12 @@ export class SuggestionList {
     this.list.hidden = true;
     this.list.replaceChildren();
     this.items = [];
-    this.input.setAttribute("aria-expanded", "false");
+    this.setExpanded(false);
     this.input.removeAttribute("aria-activedescendant");
+  }
+
+  setExpanded(open) {
+    if (this.expands) this.input.setAttribute("aria-expanded", String(open));
   }
 
   // The box's keys while the list is open: true when the list took the key.

@@ -5,6 +5,8 @@
 //! phone and desktop width land in `target/screenshots/`.
 
 use chatroom_testkit as common;
+#[path = "browser/accessibility.rs"]
+mod accessibility;
 #[path = "browser/directory.rs"]
 mod directory;
 #[path = "browser/driver.rs"]

@@ -49,21 +49,6 @@ fn break_directory(how: &str) -> String {
     )
 }
 
-/// With `CHATROOM_TEST_AXE` naming axe-core's `axe.min.js` (not installed by
-/// scripts/test), the page's accessibility violations as axe-core reports them, as
-/// `[rule id, [the offending elements]]`; without it, none are looked for.
-async fn axe_violations(browser: &Browser) -> Value {
-    let Ok(path) = std::env::var("CHATROOM_TEST_AXE") else { return json!([]) };
-    let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    browser.js(&format!("{axe}\n;return true;")).await;
-    let found = browser
-        .js("return axe.run(document)
-            .then(r => [r.passes.length, r.violations.map(v => [v.id, v.nodes.map(n => n.html)])])")
-        .await;
-    assert!(found[0].as_u64().unwrap_or(0) > 0, "axe-core ran: {found}");
-    found[1].clone()
-}
-
 async fn create(owner: &Client, name: &str, private: bool) {
     let (status, body) = owner.post_json("/api/rooms", &json!({"name": name, "private": private})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -109,7 +94,7 @@ async fn browse(size: (u32, u32)) {
     assert_eq!(a.text("#browse-open").await, "Browse rooms");
     assert_eq!(a.js(NO_SIDEWAYS_SCROLL).await, true, "the rooms page fits {w} px");
     a.screenshot(&format!("rooms-long-{w}")).await;
-    assert_eq!(axe_violations(&a).await, json!([]), "axe-core finds nothing wrong with the rooms page");
+    assert_eq!(a.accessibility_violations().await, Vec::<String>::new(), "axe-core on the rooms page");
 
     // Opened by keyboard: the search field has the focus, every public room by name.
     a.js("document.getElementById('browse-open').focus()").await;
@@ -129,7 +114,7 @@ async fn browse(size: (u32, u32)) {
         "we are in it"
     );
     assert_eq!(a.js(UNLABELLED).await, json!([]), "every control in the panel has a name");
-    assert_eq!(axe_violations(&a).await, json!([]), "axe-core finds nothing wrong with the panel open");
+    assert_eq!(a.accessibility_violations().await, Vec::<String>::new(), "axe-core with the panel open");
     let semantics = "const ul = document.getElementById('browse-results');
         return [ul.tagName, getComputedStyle(ul).listStyleType, Array.from(ul.children).every(c => c.tagName === 'LI'),
             document.getElementById('browse-q').labels[0].textContent,

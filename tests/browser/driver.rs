@@ -297,7 +297,59 @@ impl fantoccini::wd::WebDriverCompatibleCommand for SetPermission {
     }
 }
 
+/// chromedriver's own command for a DevTools protocol call (`goog/cdp/execute`).
+#[derive(Debug)]
+struct DevTools {
+    body: String,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(&self, base_url: &reqwest::Url, session_id: Option<&str>) -> Result<reqwest::Url, UrlError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(self.body.clone()))
+    }
+}
+
+/// axe-core's script, from npm (tests/browser/axe, installed by `scripts/test --setup`).
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/axe/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{path}: {e}; `scripts/test --setup` installs axe-core from npm"))
+    })
+}
+
 impl Browser {
+    /// Makes the pages see this `prefers-color-scheme`, `"light"` or `"dark"`, as a
+    /// system set so would (it holds across navigations).
+    pub async fn color_scheme(&self, scheme: &str) {
+        let body = json!({
+            "cmd": "Emulation.setEmulatedMedia",
+            "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+        })
+        .to_string();
+        self.client.issue_cmd(DevTools { body }).await.unwrap_or_else(|e| panic!("prefers-color-scheme {scheme}: {e}"));
+        let check = format!("return matchMedia('(prefers-color-scheme: {scheme})').matches");
+        self.wait_until(&format!("the {scheme} scheme"), &check, |v| v == true).await;
+    }
+
+    /// What axe-core finds wrong with the page as it is now, every rule it runs by
+    /// default: one line per rule and element (`rule (impact) on selector: what`).
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        self.client.execute(&format!("{}\nreturn true;", axe_source()), vec![]).await.expect("inject axe-core");
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(r.passes.length === 0 ? ['axe-core checked nothing'] : r.violations.flatMap(v => v.nodes.map(n =>
+                    `${v.id} (${v.impact}) on ${n.target.join(' ')}: ${v.help}; ${(n.failureSummary || '').replace(/\\s+/g, ' ')}`))))
+                .catch(e => done([`axe failed: ${e}`]));";
+        let found = self.client.execute_async(script, vec![]).await.expect("run axe-core");
+        found.as_array().expect("a list").iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
+    }
+
     /// Sets how the browser answers a permission (`"notifications"`, say) for the page's
     /// origin: `"granted"`, `"denied"` or `"prompt"`.
     pub async fn set_permission(&self, name: &str, state: &str) {
