@@ -63,7 +63,7 @@ pub async fn build_state(config: Arc<Config>, db: Db, session_key: &Key) -> Resu
         http_sends: governor::RateLimiter::keyed(http_send_quota),
         health: crate::health::HealthProbe::start(config.database()?, config.database_timeout()),
         // Ten a second, twenty at once: a person typing a query, not a scraper.
-        searches: governor::RateLimiter::keyed(
+        lookups: governor::RateLimiter::keyed(
             governor::Quota::per_second(std::num::NonZeroU32::new(10).expect("positive"))
                 .allow_burst(std::num::NonZeroU32::new(20).expect("positive")),
         ),

@@ -32,8 +32,8 @@ pub struct AppState {
     pub hub: actix::Addr<RoomHub>,
     /// Messages posted over HTTP, limited per user.
     pub http_sends: governor::DefaultKeyedRateLimiter<UserId>,
-    /// Searches, limited per user (each may read many index entries).
-    pub searches: governor::DefaultKeyedRateLimiter<UserId>,
+    /// Searches and people lookups, limited per user together ([`AppState::allow_lookup`]).
+    pub lookups: governor::DefaultKeyedRateLimiter<UserId>,
     /// `/healthz`'s database check, on a connection of its own.
     pub health: crate::health::HealthProbe,
     /// What invite codes are derived with (kept outside the database).
@@ -41,6 +41,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A search or a people lookup by `user`, unless they made too many this second:
+    /// both are asked as a person types, and a search may read many index entries.
+    pub fn allow_lookup(&self, user: UserId) -> Result<(), AppError> {
+        self.lookups.check_key(&user).map_err(|_| AppError::RateLimited { retry_after_secs: 1 })
+    }
+
     /// The client's address. Behind trusted proxies (`trust_forwarded_for`), it is the
     /// right-most `X-Forwarded-For` hop that is not a trusted proxy: every hop to the
     /// left of it was written by the client and proves nothing.

@@ -10,7 +10,6 @@ const PAUSE_MS = 150;
 
 export function setUpPeoplePicker(input, list, ui) {
   let timer = null;
-  let asked = ""; // the last text asked about: older answers are ignored
   input.setAttribute("role", "combobox");
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("autocomplete", "off");
@@ -30,8 +29,7 @@ export function setUpPeoplePicker(input, list, ui) {
   });
 
   async function lookUp(text) {
-    asked = text;
-    let users = [];
+    let users;
     try {
       const response = await fetch(`/api/users?q=${encodeURIComponent(text)}`, { headers: { Accept: "application/json" } });
       if (!response.ok) return; // too fast, or offline: the next keystroke asks again
@@ -39,7 +37,8 @@ export function setUpPeoplePicker(input, list, ui) {
     } catch {
       return;
     }
-    if (asked !== text || input.value.trim() !== text || document.activeElement !== input) return;
+    // An answer for what the box no longer says (typed on meanwhile) is not shown.
+    if (input.value.trim() !== text || document.activeElement !== input) return;
     // Typed out already: nothing left to suggest.
     if (users.length === 1 && users[0].nickname === text) return suggestions.close();
     suggestions.show(users);
@@ -48,10 +47,7 @@ export function setUpPeoplePicker(input, list, ui) {
   input.addEventListener("input", () => {
     clearTimeout(timer);
     const text = input.value.trim();
-    if (!text) {
-      asked = "";
-      return suggestions.close();
-    }
+    if (!text) return suggestions.close();
     timer = setTimeout(() => lookUp(text), PAUSE_MS);
   });
   input.addEventListener("blur", () => suggestions.close());

@@ -454,7 +454,7 @@ async fn people_are_found_by_the_start_of_their_nickname_in_any_case_never_by_ph
         people.push((client, nickname));
     }
     let mut odd = server.client();
-    for nickname in [format!("ärger{tag}"), format!("a_b{tag}"), format!("a%c{tag}")] {
+    for nickname in [format!("ärger{tag}"), format!("a_b{tag}"), format!("a%c{tag}"), format!("café{tag}")] {
         assert_eq!(odd.register(&fresh_phone(), &nickname, PASSWORD).await.status, StatusCode::SEE_OTHER);
         odd = server.client();
     }
@@ -471,6 +471,8 @@ async fn people_are_found_by_the_start_of_their_nickname_in_any_case_never_by_ph
     assert!(found(&me, "a_").await.iter().all(|n| n.starts_with("a_")), "_ is not a wildcard");
     assert_eq!(found(&me, &format!("a%c{tag}")).await, [format!("a%c{tag}")]);
     assert_eq!(found(&me, &format!("ärger{tag}")).await, [format!("ärger{tag}")]);
+    // Typed decomposed (e and a combining acute), found as stored: NFC.
+    assert_eq!(found(&me, &format!("cafe\u{301}{tag}")).await, [format!("café{tag}")]);
 
     // Never by phone number.
     let phone = people[0].0.phone.clone();

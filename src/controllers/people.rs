@@ -4,17 +4,17 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
 use crate::errors::{AppError, ErrorBody};
 use crate::models::user::{PublicUser, User};
+use crate::models::validate::NICKNAME_MAX_CHARS;
 use crate::state::AppState;
 
 /// Most people one lookup answers.
-pub const MOST_FOUND: usize = 10;
-/// A nickname has at most this many characters: a longer start matches nobody.
-const NICKNAME_MAX_CHARS: usize = 32;
+const MOST_FOUND: usize = 10;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,7 +31,8 @@ pub struct People {
     users: Vec<PublicUser>,
 }
 
-/// People whose nickname starts with `q`, ignoring case.
+/// People whose nickname starts with `q`, ignoring case (a start longer than a
+/// nickname can be matches nobody: 422).
 #[utoipa::path(get, path = "/api/users", tag = "account", security(("session" = [])),
     params(PeopleQuery),
     responses(
@@ -46,17 +47,15 @@ pub async fn find(
     user: CurrentUser,
     query: web::Query<PeopleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let prefix = query.q.trim().to_owned();
+    // Normalised as nicknames are stored (models::validate::nickname): NFC.
+    let prefix: String = query.q.trim().nfc().collect();
     if prefix.is_empty() {
         return Err(AppError::Invalid("q is the start of a nickname".into()));
     }
     if prefix.chars().count() > NICKNAME_MAX_CHARS {
         return Err(AppError::Invalid(format!("q is at most {NICKNAME_MAX_CHARS} characters")));
     }
-    // One budget with search: both are lookups made as a person types.
-    if state.searches.check_key(&user.id).is_err() {
-        return Err(AppError::RateLimited { retry_after_secs: 1 });
-    }
+    state.allow_lookup(user.id)?;
     let me = user.id;
     let found = state.db.run(move |c| User::by_nickname_prefix(c, &prefix, me, MOST_FOUND)).await?;
     Ok(HttpResponse::Ok().json(People { users: found.iter().map(User::public).collect() }))

@@ -62,9 +62,7 @@ pub async fn search(
     if query.before.is_some_and(|b| b < 1) {
         return Err(AppError::BadRequest("before is a message id".into()));
     }
-    if state.searches.check_key(&user.id).is_err() {
-        return Err(AppError::RateLimited { retry_after_secs: 1 });
-    }
+    state.allow_lookup(user.id)?;
     let request =
         SearchRequest { q: &query.q, room: query.room.as_deref(), before: query.before.map(MessageId), limit };
     let (found, has_more) = search::search(&state, &user, request).await?;
